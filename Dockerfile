@@ -1,0 +1,13 @@
+# One image for every Vigil service; the command chooses what runs.
+FROM node:20-bookworm-slim
+RUN npm install -g pnpm@10
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc tsconfig.base.json ./
+COPY packages ./packages
+COPY services ./services
+COPY config ./config
+RUN pnpm install --frozen-lockfile --prod=false
+ENV NODE_ENV=production
+EXPOSE 8080
+ENTRYPOINT ["node", "--import", "tsx", "services/vigil/src/main.ts"]
+CMD ["start", "--host", "0.0.0.0"]

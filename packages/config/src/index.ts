@@ -1,0 +1,8 @@
+// @vigil/config: reads and validates the one YAML file that configures Vigil, and answers the questions
+// every service asks of it (which region is this name, is a rally window open now).
+export { ConfigError, defaultConfigFile, formatConfigIssues, loadConfig, parseConfig } from './load.js'
+export { activeRallyWindows, isInRallyWindow, localTimeToInstant, rallyWindows } from './rally.js'
+export { normalizeRegionName, resolveRegion } from './regions.js'
+export { groupsForVantage } from './targets.js'
+export * from './types.js'
+export { formatDuration, parseByteSize, parseDuration } from './units.js'

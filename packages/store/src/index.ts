@@ -1,0 +1,12 @@
+// Storage for every Vigil service: one postgres.js client over an embedded or a real PostgreSQL.
+export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
+export { isTransient, SqlState, sqlState } from './errors.js'
+export {
+  insertMeasurements,
+  type Measurement,
+  type MeasurementFilter,
+  type NewMeasurement,
+  queryMeasurements,
+} from './measurements.js'
+export { listMigrations, type MigrateResult, type Migration, migrate } from './migrate.js'
+export { type TargetRecord, upsertTargets, upsertVantage, type VantageRecord } from './vantages.js'

@@ -1,0 +1,54 @@
+// The vantages and targets tables: who measures, and what is measured, as declared in the config.
+import type { Sql, TransactionSql } from './connect.js'
+
+export interface VantageRecord {
+  id: string
+  country: string
+  region: string | null
+  asn: number | null
+  network: string | null
+  role: 'in_country' | 'outside' | 'control'
+}
+
+export async function upsertVantage(sql: Sql | TransactionSql, vantage: VantageRecord): Promise<void> {
+  await sql`
+    insert into vantages (id, country, region, asn, network, role)
+    values (${vantage.id}, ${vantage.country}, ${vantage.region}, ${vantage.asn}, ${vantage.network}, ${vantage.role})
+    on conflict (id) do update set
+      country = excluded.country, region = excluded.region, asn = excluded.asn,
+      network = excluded.network, role = excluded.role`
+}
+
+export interface TargetRecord {
+  /** The target's name, unique across the config; measurements refer to it. */
+  id: string
+  groupName: string
+  purpose: 'service' | 'control' | 'outside_in'
+  host: string
+  port: number
+  url: string | null
+  probes: string[]
+  region: string | null
+  asn: number | null
+}
+
+export async function upsertTargets(sql: Sql | TransactionSql, targets: TargetRecord[]): Promise<void> {
+  if (targets.length === 0) return
+  const rows = targets.map((target) => ({
+    id: target.id,
+    group_name: target.groupName,
+    purpose: target.purpose,
+    host: target.host,
+    port: target.port,
+    url: target.url,
+    probes: sql.array(target.probes),
+    region: target.region,
+    asn: target.asn,
+  }))
+  await sql`
+    insert into targets ${sql(rows as never)}
+    on conflict (id) do update set
+      group_name = excluded.group_name, purpose = excluded.purpose, host = excluded.host, port = excluded.port,
+      url = excluded.url, probes = excluded.probes, region = excluded.region, asn = excluded.asn,
+      updated_at = now()`
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { isVigilError } from '@vigil/errors'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { acquireDataDirLock } from '../src/lock.js'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vigil-lock-'))
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('data directory lock', () => {
+  it('is exclusive within a process and released on demand', () => {
+    const lock = acquireDataDirLock(dir)
+    expect(readFileSync(path.join(dir, 'vigil.pid'), 'utf8')).toMatch(
+      new RegExp(`^${process.pid}( \\d+)?\\n$`),
+    )
+    expect(() => acquireDataDirLock(dir)).toThrow(/already open in this process/)
+    lock.release()
+    acquireDataDirLock(dir).release()
+  })
+
+  it('refuses a directory held by another live process', () => {
+    // The parent of the test worker is alive; its start time is recorded as /proc reports it.
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8')
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    writeFileSync(path.join(dir, 'vigil.pid'), `${process.ppid} ${startTime}\n`)
+    let caught: unknown
+    try {
+      acquireDataDirLock(dir)
+    } catch (error) {
+      caught = error
+    }
+    expect(isVigilError(caught, 'DATA_DIR_LOCKED')).toBe(true)
+    expect((caught as Error).message).toContain(`in use by process ${process.ppid}`)
+  })
+
+  it('takes over a lock whose process is gone, or whose pid now belongs to another process', () => {
+    writeFileSync(path.join(dir, 'vigil.pid'), '2147483646 12345\n')
+    acquireDataDirLock(dir).release()
+    writeFileSync(path.join(dir, 'vigil.pid'), `${process.ppid} 1\n`)
+    acquireDataDirLock(dir).release()
+    writeFileSync(path.join(dir, 'vigil.pid'), `${process.pid} 1\n`)
+    acquireDataDirLock(dir).release()
+  })
+})

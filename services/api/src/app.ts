@@ -1,0 +1,110 @@
+// The api as a Fastify instance that never listens: main code and tests both build it with its
+// dependencies and either listen or inject.
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import {
+  type Counter,
+  type Histogram,
+  Counter as PromCounter,
+  Histogram as PromHistogram,
+  type Registry,
+  registerOnce,
+} from '@vigil/metrics'
+import type { Store } from '@vigil/store'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { healthRoutes } from './routes/health.js'
+import { measurementRoutes } from './routes/measurements.js'
+
+export interface ApiDeps {
+  store: Store
+  registry: Registry
+  version: string
+  /** A pino logger, `false` for none (tests), or Fastify's logger options. */
+  logger?: FastifyBaseLogger | FastifyServerOptions['logger']
+  /** Largest page a client may ask for. */
+  maxPageSize?: number
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(isLoggerInstance(deps.logger) ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
+    ajv: {
+      // Unknown query parameters are a client's mistake worth telling about, not something to drop silently.
+      customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false },
+    },
+    bodyLimit: 1024 * 1024,
+    // Requests are counted in /metrics; a log line per scrape would drown what matters.
+    disableRequestLogging: true,
+  })
+
+  instrument(app, deps.registry)
+  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
+    if (error.validation) {
+      return reply.code(400).send({ error: 'bad_request', message: error.message })
+    }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    return reply.code(status).send({
+      error: status >= 500 ? 'internal_error' : 'bad_request',
+      message: status >= 500 ? 'the server could not complete the request; see its log' : error.message,
+    })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  )
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Vigil API',
+        description: 'Measurements, incidents and reports of internet and media disruption.',
+        version: deps.version,
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(healthRoutes, { store: deps.store, registry: deps.registry })
+  await app.register(measurementRoutes, { store: deps.store, maxPageSize: deps.maxPageSize ?? 10_000 })
+  return app
+}
+
+function isLoggerInstance(logger: ApiDeps['logger']): logger is FastifyBaseLogger {
+  return (
+    typeof logger === 'object' && logger !== null && typeof (logger as FastifyBaseLogger).child === 'function'
+  )
+}
+
+// Request counts and latencies by route pattern (never the raw URL: labels stay bounded).
+function instrument(app: FastifyInstance, registry: Registry): void {
+  const requests = registerOnce<Counter<string>>(
+    registry,
+    'vigil_http_requests_total',
+    () =>
+      new PromCounter({
+        name: 'vigil_http_requests_total',
+        help: 'HTTP requests answered by the api, by method, route pattern and status code.',
+        labelNames: ['method', 'route', 'status_code'],
+        registers: [registry],
+      }),
+  )
+  const duration = registerOnce<Histogram<string>>(
+    registry,
+    'vigil_http_request_duration_seconds',
+    () =>
+      new PromHistogram({
+        name: 'vigil_http_request_duration_seconds',
+        help: 'Time to answer an HTTP request, by method and route pattern.',
+        labelNames: ['method', 'route'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+  )
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    requests.inc({ method: request.method, route, status_code: String(reply.statusCode) })
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+  })
+}

@@ -1,0 +1,92 @@
+// Parses `vigil <command> [options]` and runs the command. Returns the exit code instead of exiting, so
+// tests can call it in-process.
+import { parseArgs } from 'node:util'
+import { describeError } from '@vigil/errors'
+import { checkConfigCommand } from './commands/check-config.js'
+import { migrateCommand } from './commands/migrate.js'
+import { startCommand } from './commands/start.js'
+
+export interface CliIo {
+  stdout(text: string): void
+  stderr(text: string): void
+}
+
+export interface CommandContext {
+  args: string[]
+  env: NodeJS.ProcessEnv
+  io: CliIo
+}
+
+interface Command {
+  summary: string
+  usage: string
+  run(context: CommandContext): Promise<number>
+}
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'run every Vigil service in one process (embedded database unless DATABASE_URL is set)',
+    usage: 'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST]',
+    run: startCommand,
+  },
+  migrate: {
+    summary: 'apply database migrations and exit',
+    usage: 'vigil migrate [--config FILE] [--data-dir DIR]',
+    run: migrateCommand,
+  },
+  'check-config': {
+    summary: 'validate a config file: prints ok, or every error with file, key and line',
+    usage: 'vigil check-config [--config FILE]',
+    run: checkConfigCommand,
+  },
+}
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length))
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  )
+  return [
+    'Vigil watches for internet and media disruption around announced protest dates.',
+    '',
+    'Usage: vigil <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Environment: DATABASE_URL (use a PostgreSQL server instead of the embedded database), LOG_LEVEL.',
+    '',
+  ].join('\n')
+}
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  const [name, ...args] = argv
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(usage())
+    return name === undefined ? 2 : 0
+  }
+  const command = commands[name]
+  if (!command) {
+    io.stderr(`vigil: unknown command "${name}"\n\n${usage()}`)
+    return 2
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`Usage: ${command.usage}\n\n${command.summary}\n`)
+    return 0
+  }
+  try {
+    return await command.run({ args, env, io })
+  } catch (error) {
+    io.stderr(`vigil ${name}: ${describeError(error)}\n`)
+    return 1
+  }
+}
+
+/** Parses a command's options strictly: an unknown option is an error that names it. */
+export function parseOptions<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  return parseArgs({ args, options, strict: true, allowPositionals })
+}

@@ -1,0 +1,31 @@
+// What several commands share: finding the config, opening the store it names.
+import path from 'node:path'
+import { defaultConfigFile, loadConfig, type VigilConfig } from '@vigil/config'
+import { openStore, type Store } from '@vigil/store'
+
+export interface StoreChoice {
+  databaseUrl?: string | undefined
+  dataDir: string
+}
+
+export async function loadConfigOption(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ config: VigilConfig; file: string }> {
+  const resolved = path.resolve(file ?? defaultConfigFile())
+  return { config: await loadConfig(resolved, env), file: resolved }
+}
+
+/** DATABASE_URL wins; otherwise the embedded database in --data-dir, the config's data directory, or ./data. */
+export function chooseStore(
+  config: VigilConfig,
+  dataDirOption: string | undefined,
+  env: NodeJS.ProcessEnv,
+): StoreChoice {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined
+  return { databaseUrl, dataDir: path.resolve(dataDirOption ?? config.store.dataDir) }
+}
+
+export function openChosenStore(choice: StoreChoice): Promise<Store> {
+  return openStore({ databaseUrl: choice.databaseUrl, dataDir: choice.dataDir })
+}

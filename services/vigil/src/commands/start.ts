@@ -1,0 +1,53 @@
+// `vigil start`: every service in one process, until SIGINT or SIGTERM.
+import { pino } from 'pino'
+import type { CommandContext } from '../cli.js'
+import { parseOptions } from '../cli.js'
+import { startVigil } from '../run.js'
+import { chooseStore, loadConfigOption } from './common.js'
+
+export async function startCommand({ args, env, io }: CommandContext): Promise<number> {
+  const { values } = parseOptions(args, {
+    config: { type: 'string', short: 'c' },
+    'data-dir': { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+  })
+  const port = values.port === undefined ? undefined : parsePort(values.port)
+  if (port === null) {
+    io.stderr(`vigil start: --port must be a whole number from 0 to 65535, got "${values.port}"\n`)
+    return 2
+  }
+  const { config, file } = await loadConfigOption(values.config, env)
+  const logger = pino({ level: env.LOG_LEVEL ?? 'info', base: { pid: process.pid } })
+  const vigil = await startVigil({
+    config,
+    configFile: file,
+    store: chooseStore(config, values['data-dir'], env),
+    port,
+    host: values.host,
+    logger,
+  })
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping')
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      // A second signal while stopping ends the process at once.
+      process.once('SIGINT', () => process.exit(130))
+      process.once('SIGTERM', () => process.exit(143))
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await vigil.stop()
+  logger.info('stopped')
+  return 0
+}
+
+function parsePort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text)) return null
+  const port = Number(text)
+  return port <= 65_535 ? port : null
+}

@@ -1,0 +1,78 @@
+// Wires the services of one Vigil process: store, migrations, what the config declares, the api. Each
+// service is started here and stopped here, in reverse order.
+
+import { buildApp } from '@vigil/api'
+import type { VigilConfig } from '@vigil/config'
+import { createMetricsRegistry } from '@vigil/metrics'
+import { migrate, type Store } from '@vigil/store'
+import type { Logger } from 'pino'
+import { openChosenStore, type StoreChoice } from './commands/common.js'
+import { registerConfiguredTargets } from './register.js'
+import { VERSION } from './version.js'
+
+export interface StartOptions {
+  config: VigilConfig
+  configFile: string
+  store: StoreChoice
+  port?: number | undefined
+  host?: string | undefined
+  logger: Logger
+}
+
+export interface RunningVigil {
+  /** The api's base URL, e.g. http://127.0.0.1:8080 */
+  url: string
+  store: Store
+  stop(): Promise<void>
+}
+
+export async function startVigil(options: StartOptions): Promise<RunningVigil> {
+  const { config, logger } = options
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = []
+  const stopAll = async () => {
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop()
+      } catch (error) {
+        logger.error({ err: error, service: name }, 'error while stopping')
+      }
+    }
+    stops.length = 0
+  }
+
+  try {
+    const store = await openChosenStore(options.store)
+    stops.push({ name: 'store', stop: () => store.close() })
+    logger.info({ store: store.kind, location: store.location }, 'store open')
+
+    const migrated = await migrate(store.sql)
+    if (migrated.applied.length > 0) {
+      logger.info({ applied: migrated.applied.map((m) => `${m.id}_${m.name}`) }, 'migrations applied')
+    }
+    await registerConfiguredTargets(store.sql, config)
+
+    const registry = createMetricsRegistry({ version: VERSION })
+    const app = await buildApp({
+      store,
+      registry,
+      version: VERSION,
+      logger: logger.child({ service: 'api' }),
+    })
+    stops.push({ name: 'api', stop: () => app.close() })
+    const host = options.host ?? config.api.host
+    const port = options.port ?? config.api.port
+    await app.listen({ host, port })
+    const address = app.server.address()
+    const boundPort = typeof address === 'object' && address ? address.port : port
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+
+    logger.info(
+      { url, metrics: `${url}/metrics`, docs: `${url}/docs`, config: options.configFile, services: ['api'] },
+      `vigil is running; api at ${url}`,
+    )
+    return { url, store, stop: stopAll }
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+}

@@ -1,0 +1,6 @@
+// The version reported in /metrics and the OpenAPI document: the root package's.
+import { readFileSync } from 'node:fs'
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
