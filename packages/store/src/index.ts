@@ -1,4 +1,6 @@
 // Storage for every Vigil service: one postgres.js client over an embedded or a real PostgreSQL.
+
+export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js'
 export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
 export { isTransient, SqlState, sqlState } from './errors.js'
 export {
@@ -10,3 +12,4 @@ export {
 } from './measurements.js'
 export { listMigrations, type MigrateResult, type Migration, migrate } from './migrate.js'
 export { type TargetRecord, upsertTargets, upsertVantage, type VantageRecord } from './vantages.js'
+export { createWriteMetrics } from './write-metrics.js'

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { describeError } from '@vigil/errors'
 import { checkConfigCommand } from './commands/check-config.js'
 import { migrateCommand } from './commands/migrate.js'
+import { probeCommand } from './commands/probe.js'
 import { startCommand } from './commands/start.js'
 
 export interface CliIo {
@@ -33,6 +34,11 @@ const commands: Record<string, Command> = {
     summary: 'apply database migrations and exit',
     usage: 'vigil migrate [--config FILE] [--data-dir DIR]',
     run: migrateCommand,
+  },
+  probe: {
+    summary: 'probe every configured target from this vantage and print the results (no database)',
+    usage: 'vigil probe [--config FILE] [--once] [--json]',
+    run: probeCommand,
   },
   'check-config': {
     summary: 'validate a config file: prints ok, or every error with file, key and line',

@@ -3,8 +3,16 @@
 
 import { buildApp } from '@vigil/api'
 import type { VigilConfig } from '@vigil/config'
-import { createMetricsRegistry } from '@vigil/metrics'
-import { migrate, type Store } from '@vigil/store'
+import { createMetricsRegistry, type Registry } from '@vigil/metrics'
+import { createProber } from '@vigil/prober'
+import {
+  BufferedWriter,
+  createWriteMetrics,
+  insertMeasurements,
+  migrate,
+  type NewMeasurement,
+  type Store,
+} from '@vigil/store'
 import type { Logger } from 'pino'
 import { openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
@@ -52,6 +60,18 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     await registerConfiguredTargets(store.sql, config)
 
     const registry = createMetricsRegistry({ version: VERSION })
+    const measurements = measurementWriter(store, registry, logger)
+    stops.push({ name: 'measurement writer', stop: () => measurements.close() })
+
+    const prober = createProber({
+      config,
+      record: (measurement) => measurements.add(measurement),
+      registry,
+      logger: logger.child({ service: 'prober' }),
+    })
+    stops.push({ name: 'prober', stop: () => prober.stop() })
+    prober.start()
+
     const app = await buildApp({
       store,
       registry,
@@ -67,7 +87,13 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
 
     logger.info(
-      { url, metrics: `${url}/metrics`, docs: `${url}/docs`, config: options.configFile, services: ['api'] },
+      {
+        url,
+        metrics: `${url}/metrics`,
+        docs: `${url}/docs`,
+        config: options.configFile,
+        services: ['api', 'prober'],
+      },
       `vigil is running; api at ${url}`,
     )
     return { url, store, stop: stopAll }
@@ -75,4 +101,30 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     await stopAll()
     throw error
   }
+}
+
+function measurementWriter(store: Store, registry: Registry, logger: Logger): BufferedWriter<NewMeasurement> {
+  const metrics = createWriteMetrics(registry, 'measurements')
+  const writer: BufferedWriter<NewMeasurement> = new BufferedWriter<NewMeasurement>({
+    write: async (batch) => {
+      await insertMeasurements(store.sql, batch)
+    },
+    onWrite: (n) => {
+      metrics.written(n)
+      metrics.pending(writer.pending)
+    },
+    onError: (error, pending) => {
+      metrics.error()
+      metrics.pending(pending)
+      logger.warn({ err: error, pending }, 'could not write measurements; keeping them and retrying')
+    },
+    onDrop: (n) => {
+      metrics.dropped(n)
+      logger.error(
+        { dropped: n },
+        'measurement buffer full during a long database outage; dropped the oldest',
+      )
+    },
+  })
+  return writer
 }

@@ -1,0 +1,49 @@
+// Public names of the news package: fetching and parsing sources, understanding items, clustering decisions.
+export { type Analysis, type AnalyzeInput, type AnalyzeOptions, analyzeItem } from './analyze.js'
+export {
+  type ClusterCandidate,
+  type ClusterOptions,
+  clusterKey,
+  clusterKeys,
+  eventSimilarity,
+  isCountUpdate,
+  sameEvent,
+  toClusterCandidate,
+} from './cluster.js'
+export { type CountQualifier, type DetentionCount, extractCounts, mergeCounts } from './counts.js'
+export { extractDates, parseLooseDate } from './dates.js'
+export {
+  type CharsetSource,
+  type DecodedText,
+  type DecodeOptions,
+  decodeBody,
+  neutraliseXmlProlog,
+} from './decode.js'
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_TIMEOUT_MS,
+  type FetchOptions,
+  fetchSource,
+  parseSourceBody,
+  parseSourceText,
+} from './fetch.js'
+export { findCities, type Gazetteer, type GazetteerEntry, KAZAKHSTAN_GAZETTEER } from './gazetteer.js'
+export { DOWN_AFTER_FAILURES, INITIAL_HEALTH, nextHealth } from './health.js'
+export { canonicalUrl, itemKey } from './identity.js'
+export { detectLanguage, type Language } from './language.js'
+export { FeedParseError, parseFeed } from './parse-feed.js'
+export { parseHtmlListing } from './parse-html.js'
+export { extractPeople } from './people.js'
+export {
+  FETCH_ERROR_CODES,
+  type FetchError,
+  type FetchErrorCode,
+  type FetchResult,
+  type HtmlSelectors,
+  type NewsItem,
+  type NewsSource,
+  type ParseErrorCode,
+  type SourceHealth,
+} from './types.js'
+export { compileVocabulary, type ExtraVocabulary } from './vocabulary.js'

@@ -1,0 +1,124 @@
+// Buffers rows in memory and writes them in batches. A failed write keeps the rows and retries with
+// backoff, so a database hiccup delays results instead of losing them; only a buffer past its bound
+// drops (oldest first), and says so.
+
+export interface BufferedWriterOptions<T> {
+  /** Writes one batch; must be idempotent (a retried batch may already have been committed). */
+  write(batch: T[]): Promise<void>
+  batchSize?: number
+  /** How long a row may wait for a batch to fill. */
+  flushIntervalMs?: number
+  /** Rows held at most while the database is away. */
+  maxBuffered?: number
+  retryMinMs?: number
+  retryMaxMs?: number
+  onError?(error: unknown, pending: number): void
+  onDrop?(dropped: number): void
+  onWrite?(written: number): void
+}
+
+export class BufferedWriter<T> {
+  private readonly options: Required<Omit<BufferedWriterOptions<T>, 'onError' | 'onDrop' | 'onWrite'>> &
+    BufferedWriterOptions<T>
+  private buffer: T[] = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private flushing: Promise<void> | undefined
+  private failures = 0
+  private stopped = false
+
+  constructor(options: BufferedWriterOptions<T>) {
+    this.options = {
+      batchSize: 500,
+      flushIntervalMs: 1_000,
+      maxBuffered: 200_000,
+      retryMinMs: 500,
+      retryMaxMs: 30_000,
+      ...options,
+    }
+  }
+
+  get pending(): number {
+    return this.buffer.length
+  }
+
+  add(rows: T | T[]): void {
+    if (Array.isArray(rows)) this.buffer.push(...rows)
+    else this.buffer.push(rows)
+    const excess = this.buffer.length - this.options.maxBuffered
+    if (excess > 0) {
+      this.buffer.splice(0, excess)
+      this.options.onDrop?.(excess)
+    }
+    if (this.stopped) return
+    if (this.buffer.length >= this.options.batchSize && this.failures === 0) this.schedule(0)
+    else this.schedule(this.options.flushIntervalMs)
+  }
+
+  /** Writes everything buffered now; rejects with the database's error if a batch fails (rows kept). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {})
+    this.flushing = this.writeAll()
+    try {
+      await this.flushing
+    } finally {
+      this.flushing = undefined
+    }
+  }
+
+  /** Stops the timer and tries to write what is left, retrying until `timeoutMs` has passed. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      try {
+        await this.flush()
+        return
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          this.options.onError?.(error, this.buffer.length)
+          throw error
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.backoff(), deadline - Date.now())))
+      }
+    }
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, this.options.batchSize)
+      await this.options.write(batch)
+      // Only now are the rows safe; rows added meanwhile stay behind them.
+      this.buffer.splice(0, batch.length)
+      this.failures = 0
+      this.options.onWrite?.(batch.length)
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer !== undefined) {
+      if (delayMs > 0) return
+      clearTimeout(this.timer)
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.flush().then(
+        () => {
+          if (this.buffer.length > 0 && !this.stopped) this.schedule(this.options.flushIntervalMs)
+        },
+        (error: unknown) => {
+          this.failures += 1
+          this.options.onError?.(error, this.buffer.length)
+          if (!this.stopped) this.schedule(this.backoff())
+        },
+      )
+    }, delayMs)
+    this.timer.unref?.()
+  }
+
+  private backoff(): number {
+    const exponential = this.options.retryMinMs * 2 ** Math.min(this.failures, 16)
+    return Math.min(this.options.retryMaxMs, exponential)
+  }
+}

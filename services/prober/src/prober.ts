@@ -1,0 +1,155 @@
+// The prober service: rounds of probes for every target group this vantage probes, at the group's
+// interval (faster inside rally windows), each result stored as a measurement and exported to Prometheus.
+// `runOnce()` runs one round of every group (tests, `vigil probe --once`); `start()`/`stop()` run the
+// schedule, ticked every second by node-cron.
+import { randomUUID } from 'node:crypto'
+import type { VigilConfig } from '@vigil/config'
+import type { Registry } from '@vigil/metrics'
+import { type CaList, type ProbeResult, runRound } from '@vigil/probes'
+import type { NewMeasurement } from '@vigil/store'
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Logger } from 'pino'
+import { createProberMetrics, type ProberMetrics } from './metrics.js'
+import { type PlannedGroup, type PlannedProbe, planProbes } from './plan.js'
+import { currentInterval, roundJitter } from './schedule.js'
+
+export interface ProbeObservation {
+  result: ProbeResult
+  measurement: NewMeasurement
+}
+
+export interface ProberDeps {
+  config: VigilConfig
+  /** Receives every measurement; the store's buffered writer in `vigil start`, an agent's spool later. */
+  record(measurement: NewMeasurement): void
+  /** Sees every result with its measurement as it arrives (the `vigil probe` command prints them). */
+  onObservation?(observation: ProbeObservation): void
+  registry?: Registry
+  logger?: Logger
+  now?: () => Date
+  /** Roots to trust instead of Node's bundled ones (tests). */
+  ca?: CaList
+  /** System resolvers for groups that say `resolver: system`. */
+  systemResolvers?: () => string[]
+}
+
+export interface Prober {
+  readonly groups: PlannedGroup[]
+  /** Runs one round of every group now, in parallel, and resolves with every result. */
+  runOnce(options?: { signal?: AbortSignal }): Promise<ProbeObservation[]>
+  /** Checks which groups are due; called every second by the schedule. */
+  tick(): void
+  start(): void
+  /** Stops scheduling, interrupts running rounds and waits for them. */
+  stop(): Promise<void>
+}
+
+export function createProber(deps: ProberDeps): Prober {
+  const { config } = deps
+  const now = deps.now ?? (() => new Date())
+  const groups = planProbes(config, deps.systemResolvers)
+  const metrics: ProberMetrics | undefined = deps.registry ? createProberMetrics(deps.registry) : undefined
+  const lastStart = new Map<string, number>()
+  const running = new Map<string, Promise<ProbeObservation[]>>()
+  const lifetime = new AbortController()
+  let task: ScheduledTask | undefined
+
+  const toObservation = (planned: PlannedProbe, result: ProbeResult): ProbeObservation => {
+    const measurement: NewMeasurement = {
+      measuredAt: result.startedAt,
+      vantageId: config.vantage.id,
+      targetId: planned.targetId,
+      kind: result.kind,
+      region: planned.region,
+      asn: config.vantage.network.asn,
+      ok: result.ok,
+      failure: result.failure,
+      durationMs: result.durationMs,
+      details: result.details as unknown as Record<string, unknown>,
+      // A retried write of the same measurement adds nothing.
+      idempotencyKey: `${config.vantage.id}:${randomUUID()}`,
+    }
+    return { result, measurement }
+  }
+
+  const runGroup = (planned: PlannedGroup, signal: AbortSignal): Promise<ProbeObservation[]> => {
+    const name = planned.group.name
+    const previous = running.get(name)
+    if (previous) {
+      metrics?.roundSkipped(name)
+      deps.logger?.warn({ group: name }, 'previous round of the group still running; this round is skipped')
+      return previous
+    }
+    const intervalMs = currentInterval(config, planned, now())
+    lastStart.set(name, now().getTime())
+    const byKey = new Map(planned.probes.map((p) => [`${p.probe.kind}\u0000${p.probe.name}`, p]))
+    const observations: ProbeObservation[] = []
+    const round = runRound(
+      planned.probes.map((p) => p.probe),
+      {
+        concurrency: config.probing.concurrency,
+        timeoutMs: planned.group.timeout,
+        jitterMs: roundJitter(config, intervalMs),
+        signal,
+        ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+        userAgent: planned.group.http.userAgent,
+      },
+      (result) => {
+        const plannedProbe = byKey.get(`${result.kind}\u0000${result.target}`)
+        // A probe cut short by shutdown measured nothing about the network: recording it as a failure
+        // would look like an outage.
+        if (!plannedProbe || result.failure === 'interrupted') return
+        const observation = toObservation(plannedProbe, result)
+        observations.push(observation)
+        metrics?.observe(result, config.vantage.id, plannedProbe.region)
+        deps.record(observation.measurement)
+        deps.onObservation?.(observation)
+      },
+    )
+      .then((summary) => {
+        metrics?.roundDone(name, summary.durationMs)
+        deps.logger?.debug({ group: name, ...summary }, 'round done')
+        return observations
+      })
+      .finally(() => running.delete(name))
+    running.set(name, round)
+    return round
+  }
+
+  const prober: Prober = {
+    groups,
+    async runOnce(options = {}) {
+      const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
+      const results = await Promise.all(groups.map((planned) => runGroup(planned, signal)))
+      return results.flat()
+    },
+    tick() {
+      const at = now().getTime()
+      for (const planned of groups) {
+        const name = planned.group.name
+        const intervalMs = currentInterval(config, planned, new Date(at))
+        metrics?.interval(name, intervalMs)
+        const last = lastStart.get(name)
+        if (last !== undefined && at - last < intervalMs) continue
+        void runGroup(planned, lifetime.signal)
+      }
+    },
+    start() {
+      if (task) return
+      const groupNames = groups.map((planned) => planned.group.name)
+      deps.logger?.info(
+        { groups: groupNames, probes: groups.reduce((n, g) => n + g.probes.length, 0) },
+        'prober started',
+      )
+      task = cron.schedule('* * * * * *', () => prober.tick(), { name: 'prober', noOverlap: true })
+      prober.tick()
+    },
+    async stop() {
+      await task?.destroy()
+      task = undefined
+      lifetime.abort()
+      await Promise.allSettled([...running.values()])
+    },
+  }
+  return prober
+}
