@@ -4,6 +4,20 @@ export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js
 export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
 export { isTransient, SqlState, sqlState } from './errors.js'
 export {
+  type Incident,
+  type IncidentFilter,
+  type IncidentKind,
+  type IncidentLevel,
+  type IncidentScopeType,
+  type IncidentSignal,
+  type IncidentState,
+  openIncidents,
+  queryIncidents,
+  type RaiseResult,
+  raiseIncident,
+  resolveIncident,
+} from './incidents.js'
+export {
   insertMeasurements,
   type Measurement,
   type MeasurementFilter,
