@@ -224,7 +224,8 @@ const thresholdsSchema = z.strictObject({
     .prefault({}),
   incident: z
     .strictObject({
-      for: duration().default(2 * MINUTE),
+      // One more round at the rally cadence: rally-day alerts within about a minute.
+      for: duration().default(30 * SECOND),
       resolveAfter: duration().default(10 * MINUTE),
       flapWindow: duration({ min: MINUTE }).default(HOUR),
       flapLimit: positiveInt().default(4),

@@ -1,5 +1,6 @@
 // The measurements table: one row per probe result, with when it was measured and when it was received.
 import type { Sql, TransactionSql } from './connect.js'
+import { insertMeasurementBatch } from './measurement-batches.js'
 
 export interface NewMeasurement {
   measuredAt: Date
@@ -50,32 +51,14 @@ export interface MeasurementFilter {
   limit: number
 }
 
-// PostgreSQL accepts at most 65,535 parameters per statement; 13 columns a row keeps a batch well under.
-const BATCH_ROWS = 2_000
+// Each batch is one JSON parameter; bounded so one statement's memory stays small.
+const BATCH_ROWS = 5_000
 
 /** Inserts rows in batches; rows whose idempotency key is already stored are skipped. Returns how many were new. */
 export async function insertMeasurements(sql: Sql | TransactionSql, rows: NewMeasurement[]): Promise<number> {
   let inserted = 0
   for (let start = 0; start < rows.length; start += BATCH_ROWS) {
-    const batch = rows.slice(start, start + BATCH_ROWS).map((row) => ({
-      measured_at: row.measuredAt,
-      received_at: row.receivedAt ?? new Date(),
-      vantage_id: row.vantageId,
-      target_id: row.targetId,
-      kind: row.kind,
-      region: row.region ?? null,
-      asn: row.asn ?? null,
-      ok: row.ok,
-      failure: row.failure,
-      duration_ms: row.durationMs ?? null,
-      details: row.details ?? {},
-      source: row.source ?? 'vigil',
-      idempotency_key: row.idempotencyKey ?? null,
-    }))
-    const result = await sql`
-      insert into measurements ${sql(batch as never)}
-      on conflict (idempotency_key) do nothing`
-    inserted += result.count
+    inserted += await insertMeasurementBatch(sql, rows.slice(start, start + BATCH_ROWS))
   }
   return inserted
 }

@@ -2,6 +2,7 @@
 // dependencies and either listen or inject.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import type { VigilConfig } from '@vigil/config'
 import {
   type Counter,
   type Histogram,
@@ -13,7 +14,14 @@ import {
 import type { Store } from '@vigil/store'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { healthRoutes } from './routes/health.js'
+import { incidentRoutes } from './routes/incidents.js'
+import { ingestRoutes } from './routes/ingest.js'
 import { measurementRoutes } from './routes/measurements.js'
+import { newsRoutes } from './routes/news.js'
+import { rallyReportRoutes } from './routes/rally-report.js'
+import { silenceRoutes } from './routes/silences.js'
+import { vantageRoutes } from './routes/vantages.js'
+import { registerVantageMetrics } from './vantage-metrics.js'
 
 export interface ApiDeps {
   store: Store
@@ -23,6 +31,12 @@ export interface ApiDeps {
   logger?: FastifyBaseLogger | FastifyServerOptions['logger']
   /** Largest page a client may ask for. */
   maxPageSize?: number
+  /** Agent uploads: largest body (also after gzip) and requests per minute per token. */
+  ingest?: { maxBytes: number; ratePerMinute: number }
+  /** A vantage not heard from for this long is silent in /v1/vantages. */
+  silenceAfterMs?: number
+  /** The rally calendar and regions behind /v1/reports/rally; the route is absent without it. */
+  config?: VigilConfig
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -38,6 +52,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   })
 
   instrument(app, deps.registry)
+  registerVantageMetrics(deps.registry, deps.store, deps.silenceAfterMs ?? 5 * 60_000)
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     if (error.validation) {
       return reply.code(400).send({ error: 'bad_request', message: error.message })
@@ -68,6 +83,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { store: deps.store, registry: deps.registry })
   await app.register(measurementRoutes, { store: deps.store, maxPageSize: deps.maxPageSize ?? 10_000 })
+  await app.register(newsRoutes, { store: deps.store, maxPageSize: deps.maxPageSize ?? 10_000 })
+  await app.register(incidentRoutes, { store: deps.store })
+  await app.register(ingestRoutes, {
+    store: deps.store,
+    maxBytes: deps.ingest?.maxBytes ?? 16 * 1_048_576,
+    ratePerMinute: deps.ingest?.ratePerMinute ?? 120,
+  })
+  await app.register(vantageRoutes, { store: deps.store, silenceAfterMs: deps.silenceAfterMs ?? 5 * 60_000 })
+  await app.register(silenceRoutes, { store: deps.store })
+  if (deps.config) await app.register(rallyReportRoutes, { store: deps.store, config: deps.config })
   return app
 }
 

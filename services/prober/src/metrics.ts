@@ -87,7 +87,26 @@ export function createProberMetrics(registry: Registry) {
     ['group'],
   )
 
+  const targetInfo = gauge(
+    registry,
+    'vigil_target_info',
+    'Always 1; the labels say which group and purpose a target belongs to (join on target).',
+    ['target', 'group', 'purpose', 'region'],
+  )
+  const rallyWindow = gauge(
+    registry,
+    'vigil_rally_window_active',
+    'Whether a rally window (announced start minus lead hours to end plus tail hours) is open in the region.',
+    ['region'],
+  )
+
   return {
+    target(target: string, group: string, purpose: string, region: string | null): void {
+      targetInfo.set({ target, group, purpose, region: region ?? '' }, 1)
+    },
+    rallyWindow(region: string, open: boolean): void {
+      rallyWindow.set({ region }, open ? 1 : 0)
+    },
     observe(result: ProbeResult, vantage: string, region: string | null): void {
       const labels = { target: result.target, kind: result.kind, vantage, region: region ?? '' }
       success.set(labels, result.ok ? 1 : 0)

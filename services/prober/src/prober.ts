@@ -3,7 +3,7 @@
 // `runOnce()` runs one round of every group (tests, `vigil probe --once`); `start()`/`stop()` run the
 // schedule, ticked every second by node-cron.
 import { randomUUID } from 'node:crypto'
-import type { VigilConfig } from '@vigil/config'
+import { isInRallyWindow, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
 import { type CaList, type ProbeResult, runRound } from '@vigil/probes'
 import type { NewMeasurement } from '@vigil/store'
@@ -49,6 +49,16 @@ export function createProber(deps: ProberDeps): Prober {
   const now = deps.now ?? (() => new Date())
   const groups = planProbes(config, deps.systemResolvers)
   const metrics: ProberMetrics | undefined = deps.registry ? createProberMetrics(deps.registry) : undefined
+  for (const planned of groups) {
+    for (const target of planned.group.targets) {
+      metrics?.target(
+        target.name,
+        planned.group.name,
+        planned.group.purpose,
+        target.region ?? config.vantage.region ?? null,
+      )
+    }
+  }
   const lastStart = new Map<string, number>()
   const running = new Map<string, Promise<ProbeObservation[]>>()
   const lifetime = new AbortController()
@@ -125,6 +135,8 @@ export function createProber(deps: ProberDeps): Prober {
     },
     tick() {
       const at = now().getTime()
+      for (const region of config.regions)
+        metrics?.rallyWindow(region.name, isInRallyWindow(config, new Date(at), region.name))
       for (const planned of groups) {
         const name = planned.group.name
         const intervalMs = currentInterval(config, planned, new Date(at))

@@ -181,6 +181,12 @@ describe('the prober', () => {
       '02:02:30',
       '02:03:00',
     ])
-    expect(await registry.metrics()).toContain('vigil_probe_interval_seconds{group="social"} 30')
+    const text = await registry.metrics()
+    expect(text).toContain('vigil_probe_interval_seconds{group="social"} 30')
+    expect(text).toContain('vigil_rally_window_active{region="Almaty"} 1')
+    expect(text).toContain('vigil_rally_window_active{region="Aktau"} 0')
+    expect(text).toContain(
+      'vigil_target_info{target="news",group="social",purpose="service",region="Almaty"} 1',
+    )
   })
 })

@@ -2,10 +2,17 @@
 // tests can call it in-process.
 import { parseArgs } from 'node:util'
 import { describeError } from '@vigil/errors'
+import { agentCommand } from './commands/agent.js'
+import { agentTokenCommand } from './commands/agent-token.js'
 import { checkConfigCommand } from './commands/check-config.js'
+import { exportCommand } from './commands/export.js'
+import { importCommand } from './commands/import.js'
 import { migrateCommand } from './commands/migrate.js'
+import { newsCommand } from './commands/news.js'
 import { probeCommand } from './commands/probe.js'
+import { reportCommand } from './commands/report.js'
 import { startCommand } from './commands/start.js'
+import { tlsCheckCommand } from './commands/tls-check.js'
 
 export interface CliIo {
   stdout(text: string): void
@@ -39,6 +46,44 @@ const commands: Record<string, Command> = {
     summary: 'probe every configured target from this vantage and print the results (no database)',
     usage: 'vigil probe [--config FILE] [--once] [--json]',
     run: probeCommand,
+  },
+  'tls-check': {
+    summary: 'capture one TLS chain and print it with the interception verdict (no database)',
+    usage: 'vigil tls-check HOST[:PORT] [--sni NAME] [--json] [--config FILE] [--ca FILE]',
+    run: tlsCheckCommand,
+  },
+  agent: {
+    summary: 'probe as an in-country agent: spool every measurement locally and upload it to the api',
+    usage: 'vigil agent --api URL [--config FILE] [--spool-dir DIR]   (token in VIGIL_AGENT_TOKEN)',
+    run: agentCommand,
+  },
+  'agent-token': {
+    summary: 'create (printed once), list or revoke the tokens agents upload with',
+    usage: 'vigil agent-token create --vantage ID | list | revoke ID [--config FILE] [--data-dir DIR]',
+    run: agentTokenCommand,
+  },
+  news: {
+    summary: 'scan one feed or page (file or URL) and print each item as newswatch reads it (no database)',
+    usage:
+      'vigil news scan FILE_OR_URL [--json] [--config FILE] [--source NAME | --selectors item=...,title=...,link=...]',
+    run: newsCommand,
+  },
+  import: {
+    summary: 'import OONI measurements or IODA signals and outage events from JSON/JSONL files (idempotent)',
+    usage: 'vigil import ooni|ioda FILE... [--config FILE] [--data-dir DIR]',
+    run: importCommand,
+  },
+  report: {
+    summary: 'the rally report of a day: outages per city against baseline, next to detention reports',
+    usage:
+      'vigil report rally --date YYYY-MM-DD [--city NAME] [--format md|json|csv|html] [--resolution 5m|1m] [--out FILE]',
+    run: reportCommand,
+  },
+  export: {
+    summary: 'stream measurements or incidents of a time range as CSV',
+    usage:
+      'vigil export measurements|incidents --from TIME --to TIME [--out FILE] [--config FILE] [--data-dir DIR]',
+    run: exportCommand,
   },
   'check-config': {
     summary: 'validate a config file: prints ok, or every error with file, key and line',

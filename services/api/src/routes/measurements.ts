@@ -1,6 +1,9 @@
 // GET /v1/measurements: stored probe results by target, vantage, region, kind and time, newest first,
-// paged with an opaque cursor.
-import { queryMeasurements, type Store } from '@vigil/store'
+// paged with an opaque cursor; as JSON, or as CSV streamed from a database cursor (format=csv or
+// Accept: text/csv) with the next page's cursor in the Link header.
+import { Readable } from 'node:stream'
+import { MEASUREMENT_CSV_HEADER, measurementCsvRow } from '@vigil/reports'
+import { measurementPageEnd, queryMeasurements, type Store, streamMeasurements } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
 
 interface Query {
@@ -12,6 +15,7 @@ interface Query {
   to?: string
   limit: number
   cursor?: string
+  format?: 'json' | 'csv'
 }
 
 const scopeName = { type: 'string', minLength: 1, maxLength: 200 } as const
@@ -37,6 +41,7 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
             to: { type: 'string', format: 'date-time', description: 'exclusive, RFC 3339' },
             limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
             cursor: { type: 'string', maxLength: 100, description: 'the `next` value of the previous page' },
+            format: { type: 'string', enum: ['json', 'csv'], description: 'csv also with Accept: text/csv' },
           },
         },
         response: {
@@ -64,6 +69,37 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
         return reply
           .code(400)
           .send({ error: 'bad_request', message: 'querystring/cursor is not a cursor this api gave out' })
+      }
+      if (wantsCsv(query.format, request.headers.accept)) {
+        const filter = {
+          target: query.target,
+          vantage: query.vantage,
+          region: query.region,
+          kind: query.kind,
+          from,
+          to,
+          after,
+          limit: query.limit,
+        }
+        const end = await measurementPageEnd(store.sql, filter)
+        if (end) {
+          const next = encodeCursor(end)
+          const params = new URLSearchParams(request.query as unknown as Record<string, string>)
+          params.set('cursor', next)
+          params.set('format', 'csv')
+          reply.header('vigil-next-cursor', next)
+          reply.header('link', `</v1/measurements?${params.toString()}>; rel="next"`)
+        }
+        reply.type('text/csv; charset=utf-8')
+        return reply.send(
+          Readable.from(
+            (async function* () {
+              yield MEASUREMENT_CSV_HEADER
+              for await (const batch of streamMeasurements(store.sql, filter))
+                yield batch.map(measurementCsvRow).join('')
+            })(),
+          ),
+        )
       }
       const rows = await queryMeasurements(store.sql, {
         target: query.target,
@@ -96,6 +132,12 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
       }
     },
   )
+}
+
+/** CSV when asked for by name, or by an Accept header that prefers it and no format is given. */
+export function wantsCsv(format: 'json' | 'csv' | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === 'csv'
+  return accept !== undefined && /(^|,)\s*text\/csv\b/i.test(accept)
 }
 
 // A cursor names the last row of a page by its sort key, so the next page starts right after it.

@@ -1,0 +1,17 @@
+// Detection: pure decisions over windows of stored measurements. The alerter reads, calls these, writes.
+export {
+  type BlackoutInput,
+  type BlackoutResult,
+  baselineOf,
+  detectBlackouts,
+  MIN_BASELINE_BUCKETS,
+} from './blackout.js'
+export {
+  decideIncident,
+  type IncidentDecision,
+  type IncidentTiming,
+  type OpenIncidentView,
+} from './incident-state.js'
+export { detectDnsTampering, detectServiceBlocking, detectThrottling } from './services.js'
+export { median } from './stats.js'
+export * from './types.js'

@@ -1,0 +1,95 @@
+// What detection reads (the latest measurement of every series in the window, history for baselines,
+// vantage liveness) and what it says (signals with their evidence). Plain data, no I/O.
+
+export type VantageRole = 'in_country' | 'outside' | 'control'
+export type Level = 'warning' | 'critical'
+
+/** The latest measurement of one series (vantage, target, kind) inside the detection window. */
+export interface SeriesSample {
+  vantageId: string
+  vantageRole: VantageRole
+  targetId: string
+  kind: string
+  /** Target group and its purpose, when the target is declared in the config. */
+  group: string | null
+  purpose: 'service' | 'control' | 'outside_in' | null
+  /** The region the measurement speaks for (null for a vantage abroad probing its own controls). */
+  region: string | null
+  asn: number | null
+  ok: boolean
+  failure: string | null
+  durationMs: number | null
+  measuredAt: Date
+}
+
+/** Share of successful probes of a scope in one past bucket (an hour). */
+export interface HistoryBucket {
+  scope: string
+  start: Date
+  share: number
+  samples: number
+}
+
+export interface VantageLiveness {
+  vantageId: string
+  role: VantageRole
+  region: string | null
+  /** Latest measurement or heartbeat received from it; null when never seen. */
+  lastSeenAt: Date | null
+}
+
+export interface DurationBaseline {
+  vantageId: string
+  targetId: string
+  kind: string
+  /** Median duration of successful probes over the baseline period. */
+  medianMs: number
+  samples: number
+}
+
+export interface DurationWindow {
+  vantageId: string
+  targetId: string
+  kind: string
+  group: string | null
+  region: string | null
+  medianMs: number
+  samples: number
+}
+
+export interface BlackoutThresholds {
+  warning: number
+  critical: number
+  resolveAbove: number
+  minTargets: number
+  minVantages: number
+  minSamples: number
+  requireControlFailure: boolean
+}
+
+export interface DetectionSettings {
+  blackout: BlackoutThresholds
+  blocking: { failureShare: number; controlSuccessShare: number; minSamples: number }
+  throttling: { factor: number; minSamples: number }
+  silenceAfterMs: number
+  monitorOffline: { group: string | undefined; failureShare: number }
+  /** Target groups and the control group each is compared with. */
+  controlGroups: Record<string, string | undefined>
+}
+
+export type SignalKind = 'blackout' | 'service_blocking' | 'throttling' | 'dns_tampering' | 'monitor_offline'
+
+/** What detection found in one evaluation. `level: null` means the scope is watched and healthy. */
+export interface Signal {
+  identity: string
+  kind: SignalKind
+  scopeType: 'country' | 'region' | 'network' | 'vantage'
+  scope: string
+  region: string | null
+  vantageId: string | null
+  level: Level | null
+  /** For hysteresis: true when the scope is healthy enough to resolve (above resolveAbove of baseline). */
+  recovered: boolean
+  summary: string
+  evidence: Record<string, unknown>
+}

@@ -1,0 +1,121 @@
+// The edges that deliver an outbox row: email over SMTP with nodemailer, and an HTTP POST of the
+// Alertmanager payload. Each throws a DeliveryError; `permanent` ones are not retried.
+import type { VigilConfig } from '@vigil/config'
+import { VigilError } from '@vigil/errors'
+import type { Notification, NotificationChannel } from '@vigil/store'
+import nodemailer from 'nodemailer'
+import { messageIdFor } from './email.js'
+
+export class DeliveryError extends VigilError {
+  readonly permanent: boolean
+
+  constructor(message: string, options: { permanent: boolean; cause?: unknown; hint?: string }) {
+    super(options.permanent ? 'NOTIFICATION_REFUSED' : 'NOTIFICATION_FAILED', message, options)
+    this.permanent = options.permanent
+  }
+}
+
+export interface DeliveryChannel {
+  readonly name: NotificationChannel
+  send(notification: Notification): Promise<void>
+  close(): void
+}
+
+export function createEmailChannel(config: VigilConfig): DeliveryChannel {
+  const smtp = config.smtp
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: smtp.requireTls,
+    ...(smtp.user !== undefined && smtp.password !== undefined
+      ? { auth: { user: smtp.user, pass: smtp.password } }
+      : {}),
+    connectionTimeout: smtp.timeout,
+    greetingTimeout: smtp.timeout,
+    socketTimeout: smtp.timeout,
+  })
+  return {
+    name: 'email',
+    async send(notification) {
+      const receiver = config.alerts.receivers.find((r) => r.name === notification.receiver)
+      if (!receiver || receiver.email.length === 0) {
+        throw new DeliveryError(`receiver "${notification.receiver}" has no email address in the config`, {
+          permanent: true,
+        })
+      }
+      try {
+        await transport.sendMail({
+          from: smtp.from,
+          to: receiver.email,
+          subject: notification.subject,
+          text: notification.bodyText,
+          html: notification.bodyHtml,
+          messageId: messageIdFor(notification.idempotencyKey, smtp.from),
+          date: notification.createdAt,
+          headers: { 'X-Vigil-Event': notification.event },
+        })
+      } catch (cause) {
+        const code = (cause as { responseCode?: unknown }).responseCode
+        // A 5xx answer to the message itself will not change on retry; connection trouble and 4xx will.
+        const permanent =
+          typeof code === 'number' && code >= 500 && (cause as { code?: unknown }).code === 'EENVELOPE'
+        throw new DeliveryError(
+          `SMTP delivery to ${smtp.host}:${smtp.port} failed: ${(cause as Error).message ?? String(cause)}`,
+          { permanent, cause },
+        )
+      }
+    },
+    close() {
+      transport.close()
+    },
+  }
+}
+
+export function createWebhookChannel(config: VigilConfig, timeoutMs = 10_000): DeliveryChannel {
+  return {
+    name: 'webhook',
+    async send(notification) {
+      const receiver = config.alerts.receivers.find((r) => r.name === notification.receiver)
+      const webhook = receiver?.webhook
+      if (!webhook) {
+        throw new DeliveryError(`receiver "${notification.receiver}" has no webhook in the config`, {
+          permanent: true,
+        })
+      }
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'user-agent': 'Vigil-notifier',
+        'idempotency-key': notification.idempotencyKey,
+      }
+      if (webhook.bearerToken) headers.authorization = `Bearer ${webhook.bearerToken}`
+      let response: Response
+      try {
+        response = await fetch(webhook.url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(notification.payload),
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+        await response.arrayBuffer()
+      } catch (cause) {
+        throw new DeliveryError(
+          `webhook ${new URL(webhook.url).host} unreachable: ${(cause as Error).message}`,
+          {
+            permanent: false,
+            cause,
+          },
+        )
+      }
+      if (!response.ok) {
+        // Client errors other than timeouts and rate limits mean the request itself is wrong.
+        const permanent =
+          response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)
+        throw new DeliveryError(`webhook ${new URL(webhook.url).host} answered ${response.status}`, {
+          permanent,
+        })
+      }
+    },
+    close() {},
+  }
+}

@@ -1,0 +1,148 @@
+// The rally report's input (what the store holds about one day) and output (what the renderers show).
+import type {
+  Incident,
+  ObservatoryEvent,
+  ObservatorySignalPoint,
+  RegionBucketRow,
+  RegionTlsVerdictRow,
+  ReportWithItems,
+} from '@vigil/store'
+
+export type Bucket = Pick<RegionBucketRow, 'start' | 'ok' | 'total'>
+
+export interface CityWindowData {
+  city: string
+  timeZone: string
+  rally: string
+  /** The announced local start and end, as instants. */
+  announcedStart: Date
+  announcedEnd: Date
+  /** The rally window (lead and tail hours included), cut to the report's local day. */
+  windowStart: Date
+  windowEnd: Date
+  /** Counts of the window. */
+  buckets: Bucket[]
+  /** Counts of the same hours on earlier days, `daysBack` 1..n. */
+  history: Array<{ daysBack: number; buckets: Bucket[] }>
+}
+
+export interface RallyReportData {
+  /** The local day reported on, YYYY-MM-DD. */
+  date: string
+  country: string
+  generatedAt: Date
+  resolutionMinutes: number
+  thresholds: { warning: number; critical: number }
+  cities: CityWindowData[]
+  incidents: Incident[]
+  tls: RegionTlsVerdictRow[]
+  /** Detention reports of the day, their cities already in the config's canonical names. */
+  reports: ReportWithItems[]
+  iodaSignals: ObservatorySignalPoint[]
+  iodaEvents: ObservatoryEvent[]
+}
+
+export interface AvailabilityPoint {
+  start: Date
+  /** Share of successful measurements; null without any. */
+  share: number | null
+  /** Median share of the same bucket on the baseline days; null without any. */
+  baseline: number | null
+  /** share / baseline; null when either is missing. */
+  ratio: number | null
+  samples: number
+}
+
+export interface Drop {
+  start: Date
+  /** Null when connectivity was still down at the end of the window. */
+  end: Date | null
+  durationMinutes: number
+  /** Minutes from the announced start; negative when it came first. */
+  minutesFromAnnounced: number
+  lowestRatio: number
+  level: 'warning' | 'critical'
+}
+
+export interface IncidentEntry {
+  id: number
+  kind: string
+  level: string
+  state: string
+  scope: string
+  summary: string
+  start: Date
+  end: Date | null
+}
+
+export interface InterceptionEntry {
+  host: string
+  verdict: string
+  vantage: string
+  knownMatch: string | null
+  count: number
+  first: Date
+  last: Date
+}
+
+export interface DetentionEntry {
+  id: number
+  title: string
+  cities: string[]
+  count: number | null
+  qualifier: string | null
+  firstSeenAt: Date
+  sources: string[]
+  links: string[]
+}
+
+export interface CityReport {
+  city: string
+  timeZone: string
+  rally: string
+  announcedStart: Date
+  announcedEnd: Date
+  windowStart: Date
+  windowEnd: Date
+  availability: AvailabilityPoint[]
+  drop: Drop | null
+  incidents: IncidentEntry[]
+  throttling: IncidentEntry[]
+  interception: InterceptionEntry[]
+  detentions: { reports: number; detained: number; sources: string[]; ids: number[] }
+  summary: string
+}
+
+export interface IodaSeries {
+  entity: string
+  datasource: string
+  step: number
+  points: Array<{ at: Date; value: number | null }>
+}
+
+export interface IodaEventEntry {
+  entity: string
+  entityName: string | null
+  kind: 'alert' | 'event'
+  datasource: string
+  start: Date
+  end: Date | null
+  level: string | null
+  score: number | null
+}
+
+export interface RallyReport {
+  date: string
+  country: string
+  generatedAt: Date
+  resolutionMinutes: number
+  /** From the earliest window start to the latest window end. */
+  span: { start: Date; end: Date } | null
+  cities: CityReport[]
+  /** Incidents of the whole country (no region) overlapping the span. */
+  countryIncidents: IncidentEntry[]
+  detentions: DetentionEntry[]
+  /** Sum of the largest count of every report of the day. */
+  detainedTotal: number
+  ioda: { series: IodaSeries[]; events: IodaEventEntry[] }
+}

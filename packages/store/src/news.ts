@@ -1,0 +1,386 @@
+// The news tables: sources with their fetch health, news items stored once, and detention reports that
+// group items about one event. The newswatch service decides; these functions record the decisions.
+import type { Sql, TransactionSql } from './connect.js'
+
+type Db = Sql | TransactionSql
+
+export type NewsSourceType = 'rss' | 'atom' | 'html'
+export type SourceHealthState = 'unknown' | 'ok' | 'failing' | 'down'
+export type CountQualifier = 'exact' | 'approx' | 'at_least' | 'up_to'
+
+export interface ReportCount {
+  value: number
+  qualifier: CountQualifier
+}
+
+export interface SourceRecord {
+  name: string
+  url: string
+  type: NewsSourceType
+}
+
+export interface StoredSource extends SourceRecord {
+  state: SourceHealthState
+  lastFetchAt: Date | null
+  lastSuccessAt: Date | null
+  lastErrorAt: Date | null
+  lastErrorCode: string | null
+  lastError: string | null
+  consecutiveFailures: number
+  etag: string | null
+  lastModified: string | null
+  itemsSeen: number
+}
+
+/** The outcome of one fetch of a source: its health afterwards and the validators for the next one. */
+export interface SourceFetchRecord {
+  name: string
+  fetchedAt: Date
+  state: SourceHealthState
+  lastSuccessAt: Date | null
+  lastErrorAt: Date | null
+  lastErrorCode: string | null
+  lastError: string | null
+  consecutiveFailures: number
+  etag: string | null
+  lastModified: string | null
+  /** Items stored for the first time by this fetch. */
+  newItems: number
+}
+
+export interface NewNewsItem {
+  source: string
+  /** At least one of guid and canonicalUrl identifies the item. */
+  guid: string | null
+  canonicalUrl: string | null
+  title: string
+  link: string | null
+  publishedAt: Date | null
+  language: string
+  detention: boolean
+  score: number
+  counts: ReportCount[]
+  cities: string[]
+  dates: string[]
+  people: string[]
+  evidence: string
+  fetchedAt: Date
+}
+
+export interface NewsItemRecord extends NewNewsItem {
+  id: number
+}
+
+export interface NewReport {
+  /** The event's local day, YYYY-MM-DD. */
+  day: string | null
+  cities: string[]
+  counts: ReportCount[]
+  language: string
+  title: string
+  evidence: string
+  people: string[]
+  at: Date
+}
+
+export interface Report {
+  id: number
+  day: string | null
+  cities: string[]
+  /** The largest count reported so far, with the qualifier it was given with. */
+  maxCount: ReportCount | null
+  counts: ReportCount[]
+  language: string
+  title: string
+  evidence: string
+  people: string[]
+  firstSeenAt: Date
+  updatedAt: Date
+  /** 1 when created; one more with every change of the count. */
+  version: number
+}
+
+export interface ReportWithItems extends Report {
+  /** In the order they joined the report. */
+  items: NewsItemRecord[]
+}
+
+export interface ReportChange {
+  cities: string[]
+  counts: ReportCount[]
+  people: string[]
+  /** The count changed: the version goes up and the evidence is the new item's. */
+  countUpdate: boolean
+  title: string
+  evidence: string
+  at: Date
+}
+
+export interface ReportFilter {
+  /** First and last day (YYYY-MM-DD, both inclusive); a report without a day counts by its first sighting. */
+  from?: string | undefined
+  to?: string | undefined
+  city?: string | undefined
+  limit: number
+}
+
+/** Records the configured sources; a changed URL drops the validators that belonged to the old one. */
+export async function upsertSources(sql: Db, sources: readonly SourceRecord[]): Promise<void> {
+  for (const source of sources) {
+    await sql`
+      insert into sources (name, url, type) values (${source.name}, ${source.url}, ${source.type})
+      on conflict (name) do update set
+        etag = case when sources.url = excluded.url then sources.etag end,
+        last_modified = case when sources.url = excluded.url then sources.last_modified end,
+        url = excluded.url,
+        type = excluded.type,
+        updated_at = now()`
+  }
+}
+
+export async function getSource(sql: Db, name: string): Promise<StoredSource | undefined> {
+  const [row] = await sql<SourceRow[]>`select * from sources where name = ${name}`
+  return row ? sourceFromRow(row) : undefined
+}
+
+export async function listSources(sql: Db): Promise<StoredSource[]> {
+  const rows = await sql<SourceRow[]>`select * from sources order by name`
+  return rows.map(sourceFromRow)
+}
+
+export async function recordSourceFetch(sql: Db, fetch: SourceFetchRecord): Promise<void> {
+  await sql`
+    update sources set
+      state = ${fetch.state},
+      last_fetch_at = ${fetch.fetchedAt},
+      last_success_at = ${fetch.lastSuccessAt},
+      last_error_at = ${fetch.lastErrorAt},
+      last_error_code = ${fetch.lastErrorCode},
+      last_error = ${fetch.lastError},
+      consecutive_failures = ${fetch.consecutiveFailures},
+      etag = ${fetch.etag},
+      last_modified = ${fetch.lastModified},
+      items_seen = items_seen + ${fetch.newItems},
+      updated_at = now()
+    where name = ${fetch.name}`
+}
+
+/** Stores the items not stored before (by source and GUID, or by canonical URL); returns only those. */
+export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<NewsItemRecord[]> {
+  const inserted: NewsItemRecord[] = []
+  for (const item of items) {
+    const [row] = await sql<NewsItemRow[]>`
+      insert into news_items (source, guid, canonical_url, title, link, published_at, language, detention, score,
+                              counts, cities, dates, people, evidence, fetched_at)
+      values (${item.source}, ${item.guid}, ${item.canonicalUrl}, ${item.title}, ${item.link}, ${item.publishedAt},
+              ${item.language}, ${item.detention}, ${item.score}, ${sql.json(item.counts as never)},
+              ${item.cities}::text[], ${item.dates}::text[], ${item.people}::text[], ${item.evidence},
+              ${item.fetchedAt})
+      on conflict do nothing
+      returning *`
+    if (row) inserted.push(itemFromRow(row))
+  }
+  return inserted
+}
+
+/** Opens a report with its first item. */
+export async function createReport(sql: Db, report: NewReport, itemId: number): Promise<Report> {
+  const top = largestCount(report.counts)
+  const [row] = await sql<ReportRow[]>`
+    insert into reports (day, cities, max_count, count_qualifier, counts, language, title, evidence, people,
+                         first_seen_at, updated_at)
+    values (${report.day}::date, ${report.cities}::text[], ${top?.value ?? null}, ${top?.qualifier ?? null},
+            ${sql.json(report.counts as never)}, ${report.language}, ${report.title}, ${report.evidence},
+            ${report.people}::text[], ${report.at}, ${report.at})
+    returning *, to_char(day, 'YYYY-MM-DD') as day_text`
+  await sql`insert into report_items (report_id, item_id, added_at) values (${row!.id}, ${itemId}, ${report.at})`
+  return reportFromRow(row!)
+}
+
+/** Adds an item to a report and records what it changed. */
+export async function updateReport(
+  sql: Db,
+  reportId: number,
+  itemId: number,
+  change: ReportChange,
+): Promise<Report> {
+  await sql`
+    insert into report_items (report_id, item_id, added_at) values (${reportId}, ${itemId}, ${change.at})
+    on conflict do nothing`
+  const top = largestCount(change.counts)
+  const [row] = await sql<ReportRow[]>`
+    update reports set
+      cities = ${change.cities}::text[],
+      counts = ${sql.json(change.counts as never)},
+      people = ${change.people}::text[],
+      max_count = ${top?.value ?? null},
+      count_qualifier = ${top?.qualifier ?? null},
+      title = case when ${change.countUpdate} then ${change.title} else title end,
+      evidence = case when ${change.countUpdate} then ${change.evidence} else evidence end,
+      version = version + case when ${change.countUpdate} then 1 else 0 end,
+      updated_at = ${change.at}
+    where id = ${reportId}
+    returning *, to_char(day, 'YYYY-MM-DD') as day_text`
+  return reportFromRow(row!)
+}
+
+/** Reports about events on that day, with their items: what a new item is compared with. */
+export async function reportsOnDay(sql: Db, day: string): Promise<ReportWithItems[]> {
+  const rows = await sql<ReportRow[]>`
+    select *, to_char(day, 'YYYY-MM-DD') as day_text from reports where day = ${day}::date
+    order by updated_at desc, id desc`
+  return withItems(sql, rows.map(reportFromRow))
+}
+
+export async function getReport(sql: Db, id: number): Promise<ReportWithItems | undefined> {
+  const rows = await sql<ReportRow[]>`
+    select *, to_char(day, 'YYYY-MM-DD') as day_text from reports where id = ${id}`
+  const [report] = await withItems(sql, rows.map(reportFromRow))
+  return report
+}
+
+/** Reports by event day and city, most recent day first. */
+export async function queryReports(sql: Db, filter: ReportFilter): Promise<ReportWithItems[]> {
+  const day = sql`coalesce(day, (first_seen_at at time zone 'UTC')::date)`
+  const rows = await sql<ReportRow[]>`
+    select *, to_char(day, 'YYYY-MM-DD') as day_text from reports
+    where true
+      ${filter.from === undefined ? sql`` : sql`and ${day} >= ${filter.from}::date`}
+      ${filter.to === undefined ? sql`` : sql`and ${day} <= ${filter.to}::date`}
+      ${filter.city === undefined ? sql`` : sql`and ${filter.city} = any(cities)`}
+    order by ${day} desc, updated_at desc, id desc
+    limit ${filter.limit}`
+  return withItems(sql, rows.map(reportFromRow))
+}
+
+function largestCount(counts: readonly ReportCount[]): ReportCount | null {
+  let top: ReportCount | null = null
+  for (const count of counts) if (!top || count.value > top.value) top = count
+  return top
+}
+
+async function withItems(sql: Db, reports: Report[]): Promise<ReportWithItems[]> {
+  if (reports.length === 0) return []
+  const ids = reports.map((report) => report.id)
+  const rows = await sql<Array<NewsItemRow & { report_id: number }>>`
+    select ri.report_id, ni.* from report_items ri join news_items ni on ni.id = ri.item_id
+    where ri.report_id in ${sql(ids)}
+    order by ri.added_at, ni.id`
+  const byReport = new Map<number, NewsItemRecord[]>()
+  for (const row of rows) {
+    const list = byReport.get(row.report_id) ?? []
+    list.push(itemFromRow(row))
+    byReport.set(row.report_id, list)
+  }
+  return reports.map((report) => ({ ...report, items: byReport.get(report.id) ?? [] }))
+}
+
+interface SourceRow {
+  name: string
+  url: string
+  type: NewsSourceType
+  state: SourceHealthState
+  last_fetch_at: Date | null
+  last_success_at: Date | null
+  last_error_at: Date | null
+  last_error_code: string | null
+  last_error: string | null
+  consecutive_failures: number
+  etag: string | null
+  last_modified: string | null
+  items_seen: number
+}
+
+function sourceFromRow(row: SourceRow): StoredSource {
+  return {
+    name: row.name,
+    url: row.url,
+    type: row.type,
+    state: row.state,
+    lastFetchAt: row.last_fetch_at,
+    lastSuccessAt: row.last_success_at,
+    lastErrorAt: row.last_error_at,
+    lastErrorCode: row.last_error_code,
+    lastError: row.last_error,
+    consecutiveFailures: row.consecutive_failures,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    itemsSeen: row.items_seen,
+  }
+}
+
+interface NewsItemRow {
+  id: number
+  source: string
+  guid: string | null
+  canonical_url: string | null
+  title: string
+  link: string | null
+  published_at: Date | null
+  language: string
+  detention: boolean
+  score: number
+  counts: ReportCount[]
+  cities: string[]
+  dates: string[]
+  people: string[]
+  evidence: string
+  fetched_at: Date
+}
+
+function itemFromRow(row: NewsItemRow): NewsItemRecord {
+  return {
+    id: row.id,
+    source: row.source,
+    guid: row.guid,
+    canonicalUrl: row.canonical_url,
+    title: row.title,
+    link: row.link,
+    publishedAt: row.published_at,
+    language: row.language,
+    detention: row.detention,
+    score: row.score,
+    counts: row.counts,
+    cities: row.cities,
+    dates: row.dates,
+    people: row.people,
+    evidence: row.evidence,
+    fetchedAt: row.fetched_at,
+  }
+}
+
+interface ReportRow {
+  id: number
+  day_text: string | null
+  cities: string[]
+  max_count: number | null
+  count_qualifier: CountQualifier | null
+  counts: ReportCount[]
+  language: string
+  title: string
+  evidence: string
+  people: string[]
+  first_seen_at: Date
+  updated_at: Date
+  version: number
+}
+
+function reportFromRow(row: ReportRow): Report {
+  return {
+    id: row.id,
+    day: row.day_text,
+    cities: row.cities,
+    maxCount:
+      row.max_count === null || row.count_qualifier === null
+        ? null
+        : { value: row.max_count, qualifier: row.count_qualifier },
+    counts: row.counts,
+    language: row.language,
+    title: row.title,
+    evidence: row.evidence,
+    people: row.people,
+    firstSeenAt: row.first_seen_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  }
+}

@@ -1,0 +1,261 @@
+// POST /v1/ingest and POST /v1/heartbeat: what in-country agents push. Each request carries an agent token
+// that writes for one vantage; a batch is stored whole in one transaction or not at all, and a repeated
+// batch adds nothing (each measurement's id becomes its idempotency key).
+import type { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import {
+  authenticateAgentToken,
+  insertMeasurementBatch,
+  type NewMeasurement,
+  recordHeartbeat,
+  type Store,
+} from '@vigil/store'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { RateLimiter } from '../rate-limit.js'
+
+/** One measurement as an agent uploads it. */
+export interface IngestMeasurement {
+  /** The agent's id for the measurement, `<vantage>:<unique>`; stored as the idempotency key. */
+  id: string
+  measuredAt: string
+  vantage: string
+  target: string
+  kind: string
+  region?: string | null
+  asn?: number | null
+  ok: boolean
+  failure: string | null
+  durationMs?: number | null
+  details?: Record<string, unknown>
+}
+
+export interface IngestBatch {
+  /** The agent's clock when it sent the batch, for clock-skew flags. */
+  sentAt?: string
+  measurements: IngestMeasurement[]
+}
+
+export interface IngestResponse {
+  received: number
+  new: number
+  duplicates: number
+}
+
+export interface HeartbeatBody {
+  agentTime: string
+  spoolBacklog: number
+  version: string
+}
+
+export interface IngestOptions {
+  store: Store
+  /** Largest request body, before and after gzip decompression. */
+  maxBytes: number
+  /** Ingest requests per minute per token. */
+  ratePerMinute: number
+  now?: () => Date
+}
+
+// Beyond this, an agent's clock is too far from the api's for its measured_at to be trusted as is.
+export const CLOCK_SKEW_TOLERANCE_MS = 30_000
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agent: { tokenId: number; vantageId: string } | null
+  }
+}
+
+const name = { type: 'string', minLength: 1, maxLength: 200 } as const
+
+const measurementSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'measuredAt', 'vantage', 'target', 'kind', 'ok', 'failure'],
+  properties: {
+    id: name,
+    measuredAt: { type: 'string', format: 'date-time' },
+    vantage: name,
+    target: name,
+    kind: { type: 'string', minLength: 1, maxLength: 32 },
+    region: { type: ['string', 'null'], maxLength: 200 },
+    asn: { type: ['integer', 'null'], minimum: 0, maximum: 4_294_967_295 },
+    ok: { type: 'boolean' },
+    failure: { type: ['string', 'null'], minLength: 1, maxLength: 100 },
+    durationMs: { type: ['number', 'null'], minimum: 0 },
+    details: { type: 'object' },
+  },
+} as const
+
+export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+  const { store } = options
+  const now = options.now ?? (() => new Date())
+  const limiter = new RateLimiter(options.ratePerMinute)
+
+  app.decorateRequest('agent', null)
+  // Authentication comes before the body is read: an unauthenticated request costs no decompression.
+  app.addHook('onRequest', async (request, reply) => {
+    const token = bearerToken(request.headers.authorization)
+    if (token === undefined) {
+      return unauthorized(reply, 'an Authorization: Bearer <agent token> header is required')
+    }
+    const agent = await authenticateAgentToken(store.sql, token, now())
+    if (!agent) return unauthorized(reply, 'the agent token is unknown or revoked')
+    request.agent = agent
+  })
+
+  app.post<{ Body: IngestBatch }>(
+    '/v1/ingest',
+    {
+      bodyLimit: options.maxBytes,
+      schema: {
+        summary: 'Upload a batch of measurements from an agent (gzip accepted)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['measurements'],
+          properties: {
+            sentAt: { type: 'string', format: 'date-time' },
+            measurements: { type: 'array', items: measurementSchema },
+          },
+        },
+      },
+      onRequest: async (request, reply) => {
+        const decision = limiter.take(request.agent!.tokenId, now().getTime())
+        if (!decision.allowed) {
+          return reply
+            .code(429)
+            .header('retry-after', String(decision.retryAfterSeconds))
+            .send({
+              error: 'rate_limited',
+              message: `too many uploads; retry in ${decision.retryAfterSeconds} s`,
+            })
+        }
+      },
+      preParsing: async (request, _reply, payload) => decodeContent(request, payload),
+    },
+    async (request, reply) => {
+      const vantageId = request.agent!.vantageId
+      const receivedAt = now()
+      const batch = request.body
+      const rejection = checkBatch(batch, vantageId)
+      if (rejection) {
+        return reply
+          .code(rejection.status)
+          .send({ error: rejection.status === 403 ? 'forbidden' : 'bad_request', message: rejection.message })
+      }
+      const skew = batch.sentAt === undefined ? null : Date.parse(batch.sentAt) - receivedAt.getTime()
+      const rows = batch.measurements.map((m) => toNewMeasurement(m, receivedAt, skew))
+      // One statement, so one transaction: the batch is stored whole or not at all.
+      const inserted = await insertMeasurementBatch(store.sql, rows)
+      const response: IngestResponse = {
+        received: rows.length,
+        new: inserted,
+        duplicates: rows.length - inserted,
+      }
+      return response
+    },
+  )
+
+  app.post<{ Body: HeartbeatBody }>(
+    '/v1/heartbeat',
+    {
+      schema: {
+        summary: "An agent's sign of life: its clock, its spool backlog, its version",
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['agentTime', 'spoolBacklog', 'version'],
+          properties: {
+            agentTime: { type: 'string', format: 'date-time' },
+            spoolBacklog: { type: 'integer', minimum: 0 },
+            version: { type: 'string', minLength: 1, maxLength: 100 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const receivedAt = now()
+      const clockSkewMs = await recordHeartbeat(store.sql, {
+        vantageId: request.agent!.vantageId,
+        receivedAt,
+        agentTime: new Date(request.body.agentTime),
+        spoolBacklog: request.body.spoolBacklog,
+        agentVersion: request.body.version,
+      })
+      return { receivedAt: receivedAt.toISOString(), clockSkewMs }
+    },
+  )
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
+  return match?.[1]
+}
+
+function unauthorized(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message })
+}
+
+/** Gunzips a gzip body; Fastify's body limit then applies to the decompressed bytes as well. */
+function decodeContent(request: FastifyRequest, payload: Readable): Readable {
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim()
+  if (encoding === 'identity') return payload
+  if (encoding !== 'gzip') {
+    throw Object.assign(new Error(`Content-Encoding ${encoding} is not supported; send gzip or identity`), {
+      statusCode: 415,
+    })
+  }
+  const gunzip = createGunzip()
+  let encodedLength = 0
+  payload.on('data', (chunk: Buffer) => {
+    encodedLength += chunk.length
+    ;(gunzip as Readable & { receivedEncodedLength?: number }).receivedEncodedLength = encodedLength
+  })
+  payload.on('error', (error) => gunzip.destroy(error))
+  gunzip.on('error', (error: Error & { statusCode?: number }) => {
+    error.statusCode ??= 400
+  })
+  return payload.pipe(gunzip)
+}
+
+export interface BatchRejection {
+  status: 400 | 403
+  message: string
+}
+
+/** What the schema cannot say: every measurement is the token's vantage's, keyed under it, and consistent. */
+export function checkBatch(batch: IngestBatch, vantageId: string): BatchRejection | null {
+  for (const [index, m] of batch.measurements.entries()) {
+    const at = `body/measurements/${index}`
+    if (m.vantage !== vantageId) {
+      return { status: 403, message: `${at}/vantage is ${m.vantage}, but this token writes for ${vantageId}` }
+    }
+    if (!m.id.startsWith(`${vantageId}:`)) {
+      return { status: 400, message: `${at}/id must start with the vantage id and a colon (${vantageId}:)` }
+    }
+    if (m.ok !== (m.failure === null)) {
+      return { status: 400, message: `${at}/failure must be null exactly when ok is true` }
+    }
+  }
+  return null
+}
+
+function toNewMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number | null): NewMeasurement {
+  const flagged = skew !== null && Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS
+  return {
+    measuredAt: new Date(m.measuredAt),
+    receivedAt,
+    vantageId: m.vantage,
+    targetId: m.target,
+    kind: m.kind,
+    region: m.region ?? null,
+    asn: m.asn ?? null,
+    ok: m.ok,
+    failure: m.failure,
+    durationMs: m.durationMs ?? null,
+    // measured_at is the agent's clock; a large skew is recorded beside it so readers can correct for it.
+    details: flagged ? { ...m.details, clockSkewMs: skew } : (m.details ?? {}),
+    source: 'agent',
+    idempotencyKey: m.id,
+  }
+}

@@ -1,0 +1,99 @@
+// GET /v1/reports: detention reports by event day and city, each with every source that reported it;
+// GET /v1/sources: the health of every news source.
+import { listSources, queryReports, type Store } from '@vigil/store'
+import type { FastifyPluginAsync } from 'fastify'
+
+interface ReportQuery {
+  from?: string
+  to?: string
+  city?: string
+  limit: number
+}
+
+const objects = { type: 'array', items: { type: 'object', additionalProperties: true } } as const
+
+export const newsRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number }> = async (
+  app,
+  { store, maxPageSize },
+) => {
+  app.get<{ Querystring: ReportQuery }>(
+    '/v1/reports',
+    {
+      schema: {
+        summary: 'Detention reports, most recent event day first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', format: 'date', description: 'first event day, inclusive (YYYY-MM-DD)' },
+            to: { type: 'string', format: 'date', description: 'last event day, inclusive (YYYY-MM-DD)' },
+            city: { type: 'string', minLength: 1, maxLength: 200, description: 'canonical region name' },
+            limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { reports: objects } } },
+      },
+    },
+    async (request, reply) => {
+      const { from, to, city, limit } = request.query
+      if (from !== undefined && to !== undefined && from > to) {
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: 'querystring/from must not be after querystring/to' })
+      }
+      const reports = await queryReports(store.sql, { from, to, city, limit })
+      return {
+        reports: reports.map((report) => ({
+          id: report.id,
+          day: report.day,
+          cities: report.cities,
+          count: report.maxCount,
+          counts: report.counts,
+          people: report.people,
+          language: report.language,
+          title: report.title,
+          evidence: report.evidence,
+          version: report.version,
+          firstSeenAt: report.firstSeenAt.toISOString(),
+          updatedAt: report.updatedAt.toISOString(),
+          sources: report.items.map((item) => ({
+            source: item.source,
+            title: item.title,
+            link: item.link,
+            published: item.publishedAt?.toISOString() ?? null,
+            language: item.language,
+            counts: item.counts,
+            evidence: item.evidence,
+          })),
+        })),
+      }
+    },
+  )
+
+  app.get(
+    '/v1/sources',
+    {
+      schema: {
+        summary: 'News sources and their fetch health',
+        response: { 200: { type: 'object', properties: { sources: objects } } },
+      },
+    },
+    async () => {
+      const sources = await listSources(store.sql)
+      return {
+        sources: sources.map((source) => ({
+          name: source.name,
+          url: source.url,
+          type: source.type,
+          state: source.state,
+          lastFetchAt: source.lastFetchAt?.toISOString() ?? null,
+          lastSuccessAt: source.lastSuccessAt?.toISOString() ?? null,
+          lastErrorAt: source.lastErrorAt?.toISOString() ?? null,
+          lastError: source.lastErrorCode ? { code: source.lastErrorCode, message: source.lastError } : null,
+          consecutiveFailures: source.consecutiveFailures,
+          itemsSeen: source.itemsSeen,
+        })),
+      }
+    },
+  )
+}

@@ -1,0 +1,229 @@
+// The certwatch service: rounds of TLS chain checks from this vantage, compared with the control's stored
+// chains and the pins, stored, exported and folded into one incident per interceptor. runOnce/start/stop.
+import { randomUUID } from 'node:crypto'
+import type { VigilConfig } from '@vigil/config'
+import {
+  type CaptureOptions,
+  groupFindings,
+  type KnownInterceptionEntry,
+  type TlsObservation,
+} from '@vigil/interception'
+import type { Registry } from '@vigil/metrics'
+import {
+  latestControlObservation,
+  type NewTlsObservation,
+  openIncidents,
+  raiseIncident,
+  resolveIncident,
+  type Sql,
+} from '@vigil/store'
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Logger } from 'pino'
+import {
+  checkTls,
+  fromStoredObservation,
+  knownListFromConfig,
+  pinsFor,
+  type TlsCheck,
+  toStoredObservation,
+} from './check.js'
+import { INCIDENT_VERDICTS, incidentsToResolve, interceptionSignal } from './incidents.js'
+import { type CertwatchMetrics, createCertwatchMetrics } from './metrics.js'
+import { type CertTarget, certwatchInterval, planCertTargets } from './plan.js'
+
+export interface CertwatchDeps {
+  config: VigilConfig
+  /** Where control observations are read and incidents raised; without it checks use the pins alone. */
+  sql?: Sql
+  /** Receives every observation; the store's buffered writer in `vigil start`. */
+  record(observation: NewTlsObservation): void
+  registry?: Registry
+  logger?: Logger
+  now?: () => Date
+  /** Roots to trust instead of Node's bundled Mozilla roots (tests, private deployments). */
+  ca?: CaptureOptions['ca']
+  /** How old a control observation may be and still be compared with; twice the base interval by default. */
+  controlMaxAgeMs?: number
+}
+
+export interface CertwatchCheck extends TlsCheck {
+  target: CertTarget
+  stored: NewTlsObservation
+}
+
+export interface Certwatch {
+  readonly targets: CertTarget[]
+  readonly known: KnownInterceptionEntry[]
+  /** Runs one round now and resolves with every check, after incidents are raised and resolved. */
+  runOnce(options?: { signal?: AbortSignal }): Promise<CertwatchCheck[]>
+  /** Starts a round when one is due; called every second by the schedule. */
+  tick(): void
+  start(): void
+  /** Stops scheduling, interrupts a running round and waits for it. */
+  stop(): Promise<void>
+}
+
+export function createCertwatch(deps: CertwatchDeps): Certwatch {
+  const { config } = deps
+  const vantageId = config.vantage.id
+  const now = deps.now ?? (() => new Date())
+  const targets = planCertTargets(config)
+  const known = knownListFromConfig(config)
+  const controlMaxAgeMs = deps.controlMaxAgeMs ?? 2 * config.interception.interval
+  const metrics: CertwatchMetrics | undefined = deps.registry
+    ? createCertwatchMetrics(deps.registry)
+    : undefined
+  const lifetime = new AbortController()
+  let running: Promise<CertwatchCheck[]> | undefined
+  let lastStart: number | undefined
+  let task: ScheduledTask | undefined
+
+  // A control vantage is the reference itself; every other vantage compares with the latest control chain.
+  const controlFor = async (target: CertTarget, at: Date): Promise<TlsObservation | null> => {
+    if (!deps.sql || config.vantage.role === 'control') return null
+    try {
+      const record = await latestControlObservation(deps.sql, {
+        host: target.host,
+        sni: target.servername,
+        since: new Date(at.getTime() - controlMaxAgeMs),
+        excludeVantage: vantageId,
+      })
+      return record ? fromStoredObservation(record) : null
+    } catch (error) {
+      // Without the control the check still runs against the list and the pins.
+      deps.logger?.warn({ err: error, target: target.targetId }, 'could not read the control observation')
+      return null
+    }
+  }
+
+  const checkTarget = async (target: CertTarget, round: string, signal: AbortSignal) => {
+    const control = await controlFor(target, now())
+    const check = await checkTls({
+      host: target.host,
+      port: target.port,
+      servername: target.servername,
+      timeoutMs: target.timeoutMs,
+      known,
+      control,
+      pinnedSpki: pinsFor(config, target.servername, target.host),
+      ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+      signal,
+      vantage: vantageId,
+      round,
+    })
+    // A check cut short by shutdown measured nothing about the network.
+    if (check.observation.failure === 'interrupted') return undefined
+    const stored = toStoredObservation(check, target.targetId, vantageId, `${vantageId}:${randomUUID()}`)
+    return { ...check, target, stored }
+  }
+
+  const updateIncidents = async (sql: Sql, checks: CertwatchCheck[], at: Date) => {
+    const findings = groupFindings(
+      checks.map((check) => check.verdict),
+      { verdicts: INCIDENT_VERDICTS },
+    )
+    const raised = new Set<string>()
+    for (const finding of findings) {
+      const signal = interceptionSignal(config, finding, checks, at)
+      const result = await sql.begin((tx) => raiseIncident(tx, signal))
+      raised.add(signal.identity)
+      if (result.opened) {
+        deps.logger?.warn({ incident: result.incident.id, hosts: finding.hosts }, signal.summary)
+      }
+    }
+    const open = await openIncidents(sql, 'https_interception')
+    for (const incident of incidentsToResolve(open, checks, vantageId, raised)) {
+      const hosts = incident.evidence.hosts
+      await resolveIncident(sql, incident.identity, at, {
+        ...incident.evidence,
+        resolution: {
+          round: checks[0]?.verdict.round ?? null,
+          reason: 'chains verify and agree with the control',
+        },
+      })
+      deps.logger?.info(
+        { incident: incident.id, hosts },
+        'HTTPS interception no longer seen; incident resolved',
+      )
+    }
+  }
+
+  const runRound = async (signal: AbortSignal): Promise<CertwatchCheck[]> => {
+    const startedAt = now()
+    const round = startedAt.toISOString()
+    lastStart = startedAt.getTime()
+    const checks: CertwatchCheck[] = []
+    // Checks run in parallel up to the configured concurrency; each worker takes the next target.
+    let next = 0
+    const worker = async () => {
+      while (next < targets.length && !signal.aborted) {
+        const target = targets[next++]!
+        const check = await checkTarget(target, round, signal)
+        if (!check) continue
+        checks.push(check)
+        metrics?.observe(target.targetId, vantageId, target.region, check.observation, check.verdict.verdict)
+        deps.record(check.stored)
+      }
+    }
+    const workers = Math.max(1, Math.min(config.probing.concurrency, targets.length))
+    await Promise.all(Array.from({ length: workers }, worker))
+    if (deps.sql && !signal.aborted) await updateIncidents(deps.sql, checks, startedAt)
+    const durationMs = now().getTime() - startedAt.getTime()
+    metrics?.roundDone(durationMs)
+    deps.logger?.debug(
+      { round, checks: checks.length, verdicts: countVerdicts(checks), durationMs },
+      'certwatch round done',
+    )
+    return checks
+  }
+
+  const startRound = (signal: AbortSignal): Promise<CertwatchCheck[]> => {
+    if (running) {
+      deps.logger?.warn('previous certwatch round still running; this round is skipped')
+      return running
+    }
+    const round = runRound(signal).finally(() => {
+      running = undefined
+    })
+    running = round
+    return round
+  }
+
+  const certwatch: Certwatch = {
+    targets,
+    known,
+    runOnce(options = {}) {
+      const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
+      return startRound(signal)
+    },
+    tick() {
+      const at = now()
+      const intervalMs = certwatchInterval(config, targets, at)
+      metrics?.interval(intervalMs)
+      if (targets.length === 0 || running || lifetime.signal.aborted) return
+      if (lastStart !== undefined && at.getTime() - lastStart < intervalMs) return
+      startRound(lifetime.signal).catch((error) => {
+        deps.logger?.error({ err: error }, 'certwatch round failed')
+      })
+    },
+    start() {
+      if (task) return
+      deps.logger?.info({ targets: targets.length, knownRoots: known.length }, 'certwatch started')
+      task = cron.schedule('* * * * * *', () => certwatch.tick(), { name: 'certwatch', noOverlap: true })
+      certwatch.tick()
+    },
+    async stop() {
+      await task?.destroy()
+      task = undefined
+      lifetime.abort()
+      await running?.catch(() => {})
+    },
+  }
+  return certwatch
+}
+
+function countVerdicts(checks: readonly CertwatchCheck[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const check of checks) counts[check.verdict.verdict] = (counts[check.verdict.verdict] ?? 0) + 1
+  return counts
+}

@@ -1,0 +1,70 @@
+// Newswatch's Prometheus metrics, labelled by configured source name and a fixed set of error codes:
+// never an item's URL or an error message.
+import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
+
+function gauge(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  return registerOnce(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }))
+}
+
+function counter(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  return registerOnce(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }))
+}
+
+export function createNewswatchMetrics(registry: Registry) {
+  const success = gauge(
+    registry,
+    'vigil_feed_fetch_success',
+    'Whether the last fetch of the news source succeeded (1; a 304 counts) or failed (0).',
+    ['source'],
+  )
+  const duration = gauge(
+    registry,
+    'vigil_feed_fetch_duration_seconds',
+    'Duration of the last fetch of the news source.',
+    ['source'],
+  )
+  const items = counter(
+    registry,
+    'vigil_feed_items_total',
+    'News items stored for the first time, by source (an item seen again adds nothing).',
+    ['source'],
+  )
+  const errors = counter(
+    registry,
+    'vigil_feed_fetch_errors_total',
+    'Failed polls of a news source, by fetch error code (or store when the database failed).',
+    ['source', 'reason'],
+  )
+  const reports = counter(
+    registry,
+    'vigil_detention_reports_total',
+    'Detention reports alerted: new reports (update="false") and changes of their count (update="true").',
+    ['update'],
+  )
+  const interval = gauge(
+    registry,
+    'vigil_feed_interval_seconds',
+    'Current polling interval of the news source (shorter inside rally windows).',
+    ['source'],
+  )
+  return {
+    fetched(source: string, ok: boolean, durationMs: number): void {
+      success.set({ source }, ok ? 1 : 0)
+      duration.set({ source }, durationMs / 1000)
+    },
+    failed(source: string, reason: string): void {
+      errors.inc({ source, reason })
+    },
+    stored(source: string, count: number): void {
+      items.inc({ source }, count)
+    },
+    reported(update: boolean): void {
+      reports.inc({ update: String(update) })
+    },
+    interval(source: string, intervalMs: number): void {
+      interval.set({ source }, intervalMs / 1000)
+    },
+  }
+}
+
+export type NewswatchMetrics = ReturnType<typeof createNewswatchMetrics>

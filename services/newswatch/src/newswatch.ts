@@ -1,0 +1,457 @@
+// The newswatch service: polls every enabled news source at its interval (faster inside rally windows)
+// with conditional GETs, stores new items once, files detention items into reports and raises an incident
+// for every new report and every change of a report's count. `runOnce()` polls every source now (tests);
+// `start()`/`stop()` run the schedule, ticked every second by node-cron.
+import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } from '@vigil/config'
+import type { Registry } from '@vigil/metrics'
+import {
+  type Analysis,
+  analyzeItem,
+  type ClusterCandidate,
+  canonicalUrl,
+  type FetchErrorCode,
+  type FetchOptions,
+  type FetchResult,
+  fetchSource,
+  type NewsItem,
+  nextHealth,
+  type SourceHealth,
+  toClusterCandidate,
+} from '@vigil/news'
+import {
+  createReport,
+  getReport,
+  getSource,
+  insertNewsItems,
+  isTransient,
+  type NewNewsItem,
+  type NewsItemRecord,
+  raiseIncident,
+  recordSourceFetch,
+  reportsOnDay,
+  type Sql,
+  type StoredSource,
+  sqlState,
+  type TransactionSql,
+  updateReport,
+  upsertSources,
+} from '@vigil/store'
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Logger } from 'pino'
+import { createNewswatchMetrics, type NewswatchMetrics } from './metrics.js'
+import { decideCluster, joinReport, reportIncident } from './reports.js'
+import {
+  configGazetteer,
+  configVocabulary,
+  sourceInterval,
+  toNewsSource,
+  utcOffsetMinutes,
+} from './sources.js'
+
+// Filing items into reports is serialised, across sources and across replicas, so one event read from
+// two outlets at once still becomes one report. Any fixed number works; this one is "news" in ASCII.
+const FILING_LOCK = 0x6e657773
+// Longest GUID or link kept as an item's identity; B-tree index entries are limited to about 2.7 kB.
+const MAX_KEY_LENGTH = 2000
+
+export interface NewswatchDeps {
+  config: VigilConfig
+  sql: Sql
+  registry?: Registry
+  logger?: Logger
+  now?: () => Date
+  /** Overrides for every fetch (a dispatcher, a user agent, a shorter timeout in tests). */
+  fetchOptions?: Omit<FetchOptions, 'etag' | 'lastModified' | 'signal'>
+}
+
+export interface SourcePoll {
+  source: string
+  status: 'ok' | 'not_modified' | 'error'
+  /** A fetch error code from the news package, or `store` when the database failed. */
+  error: { code: string; message: string } | null
+  /** Items the source's body held. */
+  items: number
+  /** Items stored for the first time. */
+  newItems: number
+}
+
+/** A report people are told about: a new one, or a change of its count. */
+export interface ReportAlert {
+  reportId: number
+  version: number
+  update: boolean
+  incidentId: number
+}
+
+export interface NewswatchRun {
+  polls: SourcePoll[]
+  alerts: ReportAlert[]
+}
+
+export interface Newswatch {
+  readonly sources: readonly ConfiguredSource[]
+  /** Polls every enabled source now, in parallel. */
+  runOnce(options?: { signal?: AbortSignal }): Promise<NewswatchRun>
+  /** Polls the sources that are due; called every second by the schedule. */
+  tick(): void
+  start(): void
+  /** Stops scheduling, interrupts running polls and waits for them. */
+  stop(): Promise<void>
+}
+
+interface PreparedItem {
+  record: NewNewsItem
+  candidate: ClusterCandidate
+}
+
+interface Fetched {
+  source: string
+  result: FetchResult
+  prepared: PreparedItem[]
+  previous: SourceHealth | null
+}
+
+export function createNewswatch(deps: NewswatchDeps): Newswatch {
+  const { config, sql } = deps
+  const now = deps.now ?? (() => new Date())
+  const logger = deps.logger
+  const metrics: NewswatchMetrics | undefined = deps.registry
+    ? createNewswatchMetrics(deps.registry)
+    : undefined
+  const sources = config.news.sources.filter((source) => source.enabled)
+  const analyzeOptions = { gazetteer: configGazetteer(config), extraVocabulary: configVocabulary(config) }
+  const defaultZone = config.regions[0]?.timeZone ?? 'UTC'
+  const lastStart = new Map<string, number>()
+  const running = new Map<string, Promise<NewswatchRun>>()
+  const lifetime = new AbortController()
+  let registered: Promise<void> | undefined
+  let task: ScheduledTask | undefined
+
+  const register = () => {
+    registered ??= upsertSources(
+      sql,
+      config.news.sources.map((source) => ({ name: source.name, url: source.url, type: source.type })),
+    ).catch((error) => {
+      registered = undefined
+      throw error
+    })
+    return registered
+  }
+
+  const prepare = (source: string, item: NewsItem, fetchedAt: Date): PreparedItem | null => {
+    // Identities too long to index are no identities: a hostile feed must not fail the round's write.
+    const link = item.link && item.link.length <= MAX_KEY_LENGTH ? item.link : null
+    const guid = item.guid && item.guid.length <= MAX_KEY_LENGTH ? storable(item.guid) : null
+    const canonical = link ? canonicalUrl(link) : null
+    // Without a GUID or a usable link the item cannot be recognised next time, so it is not stored.
+    if (!guid && !canonical) return null
+    const analysis: Analysis = analyzeItem(item, analyzeOptions)
+    const published = item.published ? new Date(item.published) : null
+    const zone = (analysis.cities[0] && resolveRegion(config, analysis.cities[0])?.timeZone) ?? defaultZone
+    const candidate = toClusterCandidate(item, analysis, {
+      utcOffsetMinutes: utcOffsetMinutes(zone, published ?? fetchedAt),
+    })
+    return {
+      candidate,
+      record: {
+        source,
+        guid,
+        canonicalUrl: canonical,
+        title: storable(item.title || link || ''),
+        link: link && storable(link),
+        publishedAt: published,
+        language: analysis.language,
+        detention: analysis.detention,
+        score: analysis.score,
+        counts: analysis.counts,
+        cities: analysis.cities,
+        dates: analysis.dates,
+        people: analysis.people,
+        evidence: storable(analysis.evidence),
+        fetchedAt,
+      },
+    }
+  }
+
+  /** Files one new detention item into a report and raises or refreshes the report's incident. */
+  const file = async (
+    tx: TransactionSql,
+    item: NewsItemRecord,
+    candidate: ClusterCandidate,
+    at: Date,
+  ): Promise<ReportAlert | null> => {
+    const reports = candidate.day ? await reportsOnDay(tx, candidate.day) : []
+    const decision = decideCluster(candidate, reports)
+    let reportId: number
+    let alerted: boolean
+    if (decision.kind === 'new') {
+      const created = await createReport(
+        tx,
+        {
+          day: candidate.day,
+          cities: [...candidate.cities],
+          counts: [...candidate.counts],
+          language: item.language,
+          title: item.title,
+          evidence: item.evidence,
+          people: [...candidate.people],
+          at,
+        },
+        item.id,
+      )
+      reportId = created.id
+      alerted = true
+    } else {
+      reportId = decision.report.id
+      await updateReport(
+        tx,
+        reportId,
+        item.id,
+        joinReport(decision.report, candidate, item, decision.countUpdate, at),
+      )
+      alerted = decision.countUpdate
+    }
+    const report = (await getReport(tx, reportId))!
+    // Every joining source refreshes the incident's evidence; only a new report or a new count is an alert.
+    const raised = await raiseIncident(tx, reportIncident(report, at))
+    if (!alerted) return null
+    logger?.info(
+      { report: report.id, version: report.version, cities: report.cities, count: report.maxCount },
+      decision.kind === 'new' ? 'new detention report' : 'detention report updated',
+    )
+    return {
+      reportId: report.id,
+      version: report.version,
+      update: decision.kind === 'join',
+      incidentId: raised.incident.id,
+    }
+  }
+
+  /** Fetches one source with the validators stored for it; a source's problem comes back as data. */
+  const fetchOne = async (configured: ConfiguredSource, signal: AbortSignal): Promise<Fetched> => {
+    const stored = await getSource(sql, configured.name)
+    const result = await fetchSource(toNewsSource(configured), {
+      timeoutMs: configured.timeout,
+      maxBytes: configured.maxBytes,
+      ...deps.fetchOptions,
+      etag: stored?.etag ?? null,
+      lastModified: stored?.lastModified ?? null,
+      signal,
+    })
+    const fetchedAt = new Date(result.fetchedAt)
+    const prepared = result.items
+      .map((item) => prepare(configured.name, item, fetchedAt))
+      .filter((item): item is PreparedItem => item !== null)
+    return { source: configured.name, result, prepared, previous: storedHealth(stored) }
+  }
+
+  /**
+   * Polls sources together: fetches in parallel, then records every result and files every new detention
+   * item in one transaction, oldest first, so items about one event read from several outlets in one round
+   * file in publication order whichever answered first, and a failed write leaves the validators unchanged
+   * for the whole round to be fetched again.
+   */
+  const pollBatch = async (
+    batch: readonly ConfiguredSource[],
+    signal: AbortSignal,
+  ): Promise<NewswatchRun> => {
+    if (batch.length === 0) return { polls: [], alerts: [] }
+    try {
+      await register()
+      const fetched = await Promise.all(batch.map((source) => fetchOne(source, signal)))
+      // Interrupted by shutdown: nothing was learnt about the sources.
+      if (signal.aborted) return { polls: [], alerts: [] }
+      const at = now()
+      for (const { source, result } of fetched) {
+        metrics?.fetched(source, result.status !== 'error', result.durationMs)
+        if (result.error) metrics?.failed(source, result.error.code)
+      }
+      const recorded = await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${FILING_LOCK})`
+        const polls: SourcePoll[] = []
+        const fresh: Array<{ item: NewsItemRecord; candidate: ClusterCandidate }> = []
+        for (const { source, result, prepared, previous } of fetched) {
+          const health = nextHealth(previous, result, at)
+          if (result.error) {
+            logger?.warn(
+              { source, code: result.error.code, failures: health.consecutiveFailures, state: health.state },
+              `news source failed: ${result.error.message}`,
+            )
+          }
+          // One source's unstorable item costs that source its round, not the other sources theirs.
+          let inserted: NewsItemRecord[]
+          try {
+            inserted = await tx.savepoint((sp) => storeSource(sp, source, result, prepared, health, at))
+          } catch (error) {
+            // Only a statement the database refused is the source's; a lost connection fails the round.
+            if (sqlState(error) === undefined || isTransient(error)) throw error
+            metrics?.failed(source, 'store')
+            logger?.error({ err: error, source }, 'could not store the items of the news source')
+            polls.push({
+              source,
+              status: 'error',
+              error: { code: 'store', message: error instanceof Error ? error.message : String(error) },
+              items: result.items.length,
+              newItems: 0,
+            })
+            continue
+          }
+          const candidates = new Map(prepared.map((item) => [identityOf(item.record), item.candidate]))
+          for (const item of inserted) {
+            if (item.detention) fresh.push({ item, candidate: candidates.get(identityOf(item))! })
+          }
+          polls.push({
+            source,
+            status: result.status,
+            error: result.error,
+            items: result.items.length,
+            newItems: inserted.length,
+          })
+        }
+        const alerts: ReportAlert[] = []
+        // Oldest first, so a later item with a higher count is the update, not the original.
+        for (const { item, candidate } of fresh.sort((a, b) => byPublished(a.item, b.item))) {
+          const alert = await file(tx, item, candidate, at)
+          if (alert) alerts.push(alert)
+        }
+        return { polls, alerts }
+      })
+      for (const poll of recorded.polls) metrics?.stored(poll.source, poll.newItems)
+      for (const alert of recorded.alerts) metrics?.reported(alert.update)
+      return recorded
+    } catch (error) {
+      if (signal.aborted) return { polls: [], alerts: [] }
+      // The database failed; these sources are tried again at their next turn, and other rounds go on.
+      logger?.error(
+        { err: error, sources: batch.map((s) => s.name) },
+        'could not record a round of news polls',
+      )
+      const message = error instanceof Error ? error.message : String(error)
+      return {
+        polls: batch.map((source) => {
+          metrics?.failed(source.name, 'store')
+          return {
+            source: source.name,
+            status: 'error',
+            error: { code: 'store', message },
+            items: 0,
+            newItems: 0,
+          }
+        }),
+        alerts: [],
+      }
+    }
+  }
+
+  const runBatch = (batch: readonly ConfiguredSource[], signal: AbortSignal): Promise<NewswatchRun> => {
+    const startedAt = now().getTime()
+    for (const source of batch) lastStart.set(source.name, startedAt)
+    const current = pollBatch(batch, signal).finally(() => {
+      for (const source of batch) running.delete(source.name)
+    })
+    for (const source of batch) running.set(source.name, current)
+    return current
+  }
+
+  const newswatch: Newswatch = {
+    sources,
+    async runOnce(options = {}) {
+      const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
+      // A source already being polled by the schedule is not polled twice; its round's results are included.
+      const busy = new Set(
+        sources.filter((source) => running.has(source.name)).map((s) => running.get(s.name)!),
+      )
+      const runs = await Promise.all([
+        runBatch(
+          sources.filter((source) => !running.has(source.name)),
+          signal,
+        ),
+        ...busy,
+      ])
+      return { polls: runs.flatMap((run) => run.polls), alerts: runs.flatMap((run) => run.alerts) }
+    },
+    tick() {
+      const at = now()
+      const due = sources.filter((source) => {
+        const intervalMs = sourceInterval(config, source, at)
+        metrics?.interval(source.name, intervalMs)
+        const last = lastStart.get(source.name)
+        return !running.has(source.name) && (last === undefined || at.getTime() - last >= intervalMs)
+      })
+      if (due.length > 0) void runBatch(due, lifetime.signal)
+    },
+    start() {
+      if (task) return
+      logger?.info({ sources: sources.map((source) => source.name) }, 'newswatch started')
+      task = cron.schedule('* * * * * *', () => newswatch.tick(), { name: 'newswatch', noOverlap: true })
+      newswatch.tick()
+    },
+    async stop() {
+      await task?.destroy()
+      task = undefined
+      lifetime.abort()
+      await Promise.allSettled([...running.values()])
+    },
+  }
+  return newswatch
+}
+
+/** Stores a source's new items and its health after the fetch; returns the items stored for the first time. */
+async function storeSource(
+  sql: TransactionSql,
+  source: string,
+  result: FetchResult,
+  prepared: readonly PreparedItem[],
+  health: SourceHealth,
+  at: Date,
+): Promise<NewsItemRecord[]> {
+  const inserted = await insertNewsItems(
+    sql,
+    prepared.map((item) => item.record),
+  )
+  await recordSourceFetch(sql, {
+    name: source,
+    fetchedAt: at,
+    state: health.state,
+    lastSuccessAt: toDate(health.lastSuccessAt),
+    lastErrorAt: toDate(health.lastErrorAt),
+    lastErrorCode: health.lastError?.code ?? null,
+    lastError: health.lastError?.message ?? null,
+    consecutiveFailures: health.consecutiveFailures,
+    etag: result.etag,
+    lastModified: result.lastModified,
+    newItems: inserted.length,
+  })
+  return inserted
+}
+
+/** Text PostgreSQL accepts: a NUL character is refused in text columns. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text
+}
+
+function storedHealth(stored: StoredSource | undefined): SourceHealth | null {
+  if (!stored) return null
+  return {
+    lastSuccessAt: stored.lastSuccessAt?.toISOString() ?? null,
+    lastErrorAt: stored.lastErrorAt?.toISOString() ?? null,
+    lastError: stored.lastErrorCode
+      ? { code: stored.lastErrorCode as FetchErrorCode, message: stored.lastError ?? '' }
+      : null,
+    consecutiveFailures: stored.consecutiveFailures,
+    state: stored.state,
+  }
+}
+
+function toDate(iso: string | null): Date | null {
+  return iso === null ? null : new Date(iso)
+}
+
+function identityOf(item: Pick<NewNewsItem, 'guid' | 'canonicalUrl'>): string {
+  return `${item.guid ?? ''}\u0000${item.canonicalUrl ?? ''}`
+}
+
+function byPublished(a: NewsItemRecord, b: NewsItemRecord): number {
+  const time = (item: NewsItemRecord) => item.publishedAt?.getTime() ?? Number.POSITIVE_INFINITY
+  return time(a) - time(b) || a.id - b.id
+}

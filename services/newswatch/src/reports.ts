@@ -1,0 +1,132 @@
+// Pure decisions about detention reports: which stored report a new item joins, what it changes, and the
+// incident that tells people about a report.
+import { type ClusterCandidate, isCountUpdate, mergeCounts, sameEvent } from '@vigil/news'
+import type {
+  IncidentLevel,
+  IncidentSignal,
+  NewsItemRecord,
+  ReportChange,
+  ReportCount,
+  ReportWithItems,
+} from '@vigil/store'
+
+/** A head count from which a report is critical: a mass detention rather than a few people. */
+export const CRITICAL_COUNT = 100
+
+export type ClusterDecision =
+  | { kind: 'new' }
+  | { kind: 'join'; report: ReportWithItems; countUpdate: boolean }
+
+/** What clustering compares for an item already in a report: its own text, the report's day. */
+export function storedCandidate(report: ReportWithItems, item: NewsItemRecord): ClusterCandidate {
+  return {
+    day: report.day,
+    cities: item.cities.length ? item.cities : report.cities,
+    language: item.language as ClusterCandidate['language'],
+    text: `${item.title} ${item.evidence}`,
+    people: item.people,
+    counts: item.counts,
+  }
+}
+
+/**
+ * The report a new item belongs to: the most recently updated one with an item about the same event
+ * (same day, a shared city, similar text), or a new report.
+ */
+export function decideCluster(
+  candidate: ClusterCandidate,
+  reports: readonly ReportWithItems[],
+): ClusterDecision {
+  for (const report of reports) {
+    if (report.items.some((item) => sameEvent(candidate, storedCandidate(report, item)))) {
+      return { kind: 'join', report, countUpdate: isCountUpdate(report.counts, candidate.counts) }
+    }
+  }
+  return { kind: 'new' }
+}
+
+/** What joining the item changes in the report. A higher count makes the item's sentence the evidence. */
+export function joinReport(
+  report: ReportWithItems,
+  candidate: ClusterCandidate,
+  item: { title: string; evidence: string },
+  countUpdate: boolean,
+  at: Date,
+): ReportChange {
+  return {
+    cities: [...new Set([...report.cities, ...candidate.cities])],
+    counts: mergeCounts([...report.counts, ...candidate.counts]),
+    people: [...new Set([...report.people, ...candidate.people])],
+    countUpdate,
+    title: item.title,
+    evidence: item.evidence,
+    at,
+  }
+}
+
+/** Critical from CRITICAL_COUNT detained, warning below and when no count is given. */
+export function reportLevel(report: Pick<ReportWithItems, 'maxCount'>): IncidentLevel {
+  return report.maxCount && report.maxCount.value >= CRITICAL_COUNT ? 'critical' : 'warning'
+}
+
+export function describeCount(count: ReportCount | null): string {
+  if (!count) return 'count not given'
+  switch (count.qualifier) {
+    case 'approx':
+      return `about ${count.value}`
+    case 'at_least':
+      return `at least ${count.value}`
+    case 'up_to':
+      return `up to ${count.value}`
+    default:
+      return String(count.value)
+  }
+}
+
+export function reportIdentity(reportId: number): string {
+  return `detention_report|${reportId}`
+}
+
+/** The incident for a report as it stands now; `update` once its count has changed since it was opened. */
+export function reportIncident(report: ReportWithItems, at: Date): IncidentSignal {
+  const update = report.version > 1
+  const where = report.cities.length ? report.cities.join(', ') : 'an unnamed place'
+  const sources = new Set(report.items.map((item) => item.source))
+  const summary = [
+    update ? 'Updated detention report' : 'Detention report',
+    `: ${describeCount(report.maxCount)} detained in ${where}`,
+    report.day ? ` on ${report.day}` : '',
+    ` (${sources.size} ${sources.size === 1 ? 'source' : 'sources'})`,
+  ].join('')
+  return {
+    identity: reportIdentity(report.id),
+    kind: 'detention_report',
+    scopeType: 'report',
+    scope: String(report.id),
+    region: report.cities[0] ?? null,
+    level: reportLevel(report),
+    state: 'firing',
+    summary,
+    evidence: {
+      reportId: report.id,
+      version: report.version,
+      update,
+      day: report.day,
+      cities: report.cities,
+      count: report.maxCount,
+      counts: report.counts,
+      people: report.people,
+      language: report.language,
+      title: report.title,
+      evidence: report.evidence,
+      sources: report.items.map((item) => ({
+        source: item.source,
+        title: item.title,
+        link: item.link,
+        published: item.publishedAt?.toISOString() ?? null,
+        evidence: item.evidence,
+      })),
+    },
+    at,
+  }
+}

@@ -1,0 +1,201 @@
+// The agent's upload loop: sends the spool's oldest records to the api in gzip batches, in order, and
+// acknowledges them in the spool only once the api confirmed them; backs off while the api is unreachable
+// and honours Retry-After. A second loop sends a heartbeat with the agent's clock and backlog.
+// `runOnce()`/`heartbeat()` for tests, `start()`/`stop()` for the process.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { gzipSync } from 'node:zlib'
+import type { HeartbeatBody, IngestBatch, IngestMeasurement, IngestResponse } from '@vigil/api'
+import type { Spool } from '@vigil/spool'
+import type { Logger } from 'pino'
+
+export interface UploaderDeps {
+  spool: Spool<IngestMeasurement>
+  /** The api's base URL, e.g. https://vigil.example.org */
+  apiUrl: string
+  token: string
+  batchSize: number
+  uploadIntervalMs: number
+  heartbeatIntervalMs: number
+  maxBackoffMs: number
+  version: string
+  logger?: Logger
+  now?: () => Date
+  /** One request may take this long before it counts as a network failure. */
+  requestTimeoutMs?: number
+}
+
+export type UploadOutcome =
+  | { kind: 'idle' }
+  | { kind: 'sent'; measurements: number }
+  | { kind: 'failed'; measurements: number; reason: 'network' | 'server' | 'rejected' }
+  | { kind: 'rate_limited'; measurements: number; retryAfterMs: number }
+
+export interface Uploader {
+  /** Uploads every pending record now, batch by batch, until the spool is empty or a batch fails. */
+  runOnce(): Promise<UploadOutcome>
+  /** Sends one heartbeat; true when the api took it. */
+  heartbeat(): Promise<boolean>
+  start(): void
+  /** Stops both loops and waits for them; a request in flight is abandoned (its batch is resent later). */
+  stop(): Promise<void>
+}
+
+const FIRST_BACKOFF_MS = 1_000
+// Without a usable Retry-After, wait as long as a rate-limit window.
+const DEFAULT_RETRY_AFTER_MS = 60_000
+
+/** How long to wait before the next upload attempt. */
+export function nextUploadDelay(
+  outcome: UploadOutcome,
+  consecutiveFailures: number,
+  settings: { uploadIntervalMs: number; maxBackoffMs: number },
+): number {
+  switch (outcome.kind) {
+    case 'idle':
+    case 'sent':
+      return settings.uploadIntervalMs
+    case 'rate_limited':
+      return outcome.retryAfterMs
+    case 'failed':
+      return Math.min(settings.maxBackoffMs, FIRST_BACKOFF_MS * 2 ** Math.max(0, consecutiveFailures - 1))
+  }
+}
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null, now: Date): number | undefined {
+  if (header === null) return undefined
+  const trimmed = header.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const at = Date.parse(trimmed)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime())
+}
+
+export function createUploader(deps: UploaderDeps): Uploader {
+  const now = deps.now ?? (() => new Date())
+  const base = deps.apiUrl.replace(/\/+$/, '')
+  const timeoutMs = deps.requestTimeoutMs ?? 60_000
+  const lifetime = new AbortController()
+  let batchSize = deps.batchSize
+  let loops: Promise<void> | undefined
+
+  const post = (path: string, body: unknown, gzip: boolean): Promise<Response> => {
+    const json = Buffer.from(JSON.stringify(body))
+    return fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${deps.token}`,
+        'content-type': 'application/json',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      },
+      body: gzip ? gzipSync(json) : json,
+      signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(timeoutMs)]),
+    })
+  }
+
+  const runOnce = async (): Promise<UploadOutcome> => {
+    let sent = 0
+    for (;;) {
+      const entries = deps.spool.read(batchSize)
+      if (entries.length === 0) return sent === 0 ? { kind: 'idle' } : { kind: 'sent', measurements: sent }
+      const batch: IngestBatch = { sentAt: now().toISOString(), measurements: entries.map((e) => e.record) }
+      let response: Response
+      try {
+        response = await post('/v1/ingest', batch, true)
+      } catch (error) {
+        deps.logger?.warn(
+          { err: error, pending: deps.spool.stats().backlog },
+          'api unreachable; keeping the spool',
+        )
+        return { kind: 'failed', measurements: sent, reason: 'network' }
+      }
+      if (response.ok) {
+        const result = (await response.json()) as IngestResponse
+        deps.spool.ack(entries[entries.length - 1]!.seq)
+        sent += entries.length
+        deps.logger?.debug({ ...result, backlog: deps.spool.stats().backlog }, 'batch uploaded')
+        continue
+      }
+      const text = await response.text()
+      if (response.status === 429) {
+        const retryAfterMs =
+          parseRetryAfter(response.headers.get('retry-after'), now()) ?? DEFAULT_RETRY_AFTER_MS
+        deps.logger?.warn({ retryAfterMs }, 'the api limits this agent’s uploads; waiting as it asks')
+        return { kind: 'rate_limited', measurements: sent, retryAfterMs }
+      }
+      if (response.status === 413 && batchSize > 1) {
+        // Records vary in size; smaller batches get under the api's body limit.
+        batchSize = Math.max(1, Math.floor(batchSize / 2))
+        deps.logger?.warn({ batchSize }, 'the api found the batch too large; sending smaller batches')
+        continue
+      }
+      const reason = response.status >= 500 ? 'server' : 'rejected'
+      deps.logger?.[reason === 'server' ? 'warn' : 'error'](
+        { status: response.status, body: text.slice(0, 500) },
+        reason === 'server'
+          ? 'the api failed; keeping the spool'
+          : 'the api rejected a batch; keeping the spool',
+      )
+      return { kind: 'failed', measurements: sent, reason }
+    }
+  }
+
+  const heartbeat = async (): Promise<boolean> => {
+    const body: HeartbeatBody = {
+      agentTime: now().toISOString(),
+      spoolBacklog: deps.spool.stats().backlog,
+      version: deps.version,
+    }
+    try {
+      const response = await post('/v1/heartbeat', body, false)
+      await response.body?.cancel()
+      if (!response.ok) deps.logger?.warn({ status: response.status }, 'heartbeat refused')
+      return response.ok
+    } catch (error) {
+      deps.logger?.debug({ err: error }, 'heartbeat not delivered')
+      return false
+    }
+  }
+
+  const pause = async (ms: number): Promise<void> => {
+    try {
+      await sleep(ms, undefined, { signal: lifetime.signal })
+    } catch {
+      // Aborted by stop().
+    }
+  }
+
+  const uploadLoop = async () => {
+    let failures = 0
+    while (!lifetime.signal.aborted) {
+      let outcome: UploadOutcome
+      try {
+        outcome = await runOnce()
+      } catch (error) {
+        // An unreadable answer or a spool that cannot record the acknowledgement: the batch stays and is resent.
+        deps.logger?.error({ err: error }, 'upload failed; keeping the spool')
+        outcome = { kind: 'failed', measurements: 0, reason: 'server' }
+      }
+      failures = outcome.kind === 'failed' ? failures + 1 : 0
+      await pause(nextUploadDelay(outcome, failures, deps))
+    }
+  }
+
+  const heartbeatLoop = async () => {
+    while (!lifetime.signal.aborted) {
+      await heartbeat()
+      await pause(deps.heartbeatIntervalMs)
+    }
+  }
+
+  return {
+    runOnce,
+    heartbeat,
+    start() {
+      loops ??= Promise.all([uploadLoop(), heartbeatLoop()]).then(() => {})
+    },
+    async stop() {
+      lifetime.abort()
+      await loops
+    },
+  }
+}

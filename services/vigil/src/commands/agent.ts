@@ -1,0 +1,50 @@
+// `vigil agent --api URL --config FILE`: an in-country agent. Probes for the config's vantage without a
+// database, keeps every measurement in a local spool and uploads it when the api can be reached.
+import path from 'node:path'
+import { pino } from 'pino'
+import { startAgent } from '../agent/run-agent.js'
+import type { CommandContext } from '../cli.js'
+import { parseOptions } from '../cli.js'
+import { loadConfigOption } from './common.js'
+
+export async function agentCommand({ args, env, io }: CommandContext): Promise<number> {
+  const { values } = parseOptions(args, {
+    config: { type: 'string', short: 'c' },
+    api: { type: 'string' },
+    'spool-dir': { type: 'string' },
+  })
+  const { config, file } = await loadConfigOption(values.config, env)
+  const apiUrl = values.api ?? config.agent.apiUrl
+  if (!apiUrl || !/^https?:\/\//.test(apiUrl)) {
+    io.stderr('vigil agent: give the api as --api http(s)://HOST[:PORT] (or agent.apiUrl in the config)\n')
+    return 2
+  }
+  const token = env.VIGIL_AGENT_TOKEN?.trim() || config.agent.token
+  if (!token) {
+    io.stderr('vigil agent: set VIGIL_AGENT_TOKEN to a token from `vigil agent-token create --vantage ID`\n')
+    return 2
+  }
+  const logger = pino({ level: env.LOG_LEVEL ?? 'info', base: { pid: process.pid } })
+  const spoolDir = path.resolve(values['spool-dir'] ?? config.agent.spoolDir)
+  const agent = startAgent({ config, apiUrl, token, spoolDir, logger })
+  logger.info(
+    { url: apiUrl, vantage: config.vantage.id, spool: spoolDir, config: file },
+    `vigil is running as agent ${config.vantage.id}; uploading to ${apiUrl}`,
+  )
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping')
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      process.once('SIGINT', () => process.exit(130))
+      process.once('SIGTERM', () => process.exit(143))
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await agent.stop()
+  logger.info({ backlog: agent.spool.stats().backlog }, 'stopped')
+  return 0
+}
