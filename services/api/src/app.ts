@@ -37,6 +37,8 @@ export interface ApiDeps {
   silenceAfterMs?: number
   /** The rally calendar and regions behind /v1/reports/rally; the route is absent without it. */
   config?: VigilConfig
+  /** `health`: only /healthz, /readyz and /metrics, for a process that runs another service alone. */
+  routes?: 'all' | 'health'
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -52,7 +54,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   })
 
   instrument(app, deps.registry)
-  registerVantageMetrics(deps.registry, deps.store, deps.silenceAfterMs ?? 5 * 60_000)
+  // Vantage liveness comes from the store; the process serving the api exports it, not every service.
+  if (deps.routes !== 'health')
+    registerVantageMetrics(deps.registry, deps.store, deps.silenceAfterMs ?? 5 * 60_000)
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     if (error.validation) {
       return reply.code(400).send({ error: 'bad_request', message: error.message })
@@ -82,6 +86,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(healthRoutes, { store: deps.store, registry: deps.registry })
+  if (deps.routes === 'health') return app
   await app.register(measurementRoutes, { store: deps.store, maxPageSize: deps.maxPageSize ?? 10_000 })
   await app.register(newsRoutes, { store: deps.store, maxPageSize: deps.maxPageSize ?? 10_000 })
   await app.register(incidentRoutes, { store: deps.store })

@@ -34,7 +34,7 @@ interface Command {
 const commands: Record<string, Command> = {
   start: {
     summary: 'run every Vigil service in one process (embedded database unless DATABASE_URL is set)',
-    usage: 'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST]',
+    usage: 'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST] [--only api,prober,...]',
     run: startCommand,
   },
   migrate: {

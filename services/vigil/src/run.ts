@@ -25,6 +25,9 @@ import { openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
 import { VERSION } from './version.js'
 
+export const SERVICE_NAMES = ['api', 'prober', 'certwatch', 'newswatch', 'alerter', 'notifier'] as const
+export type ServiceName = (typeof SERVICE_NAMES)[number]
+
 export interface StartOptions {
   config: VigilConfig
   configFile: string
@@ -32,6 +35,8 @@ export interface StartOptions {
   port?: number | undefined
   host?: string | undefined
   logger: Logger
+  /** The services to run; all when absent. The HTTP server always runs for /metrics and health. */
+  services?: ReadonlySet<ServiceName> | undefined
 }
 
 export interface RunningVigil {
@@ -67,70 +72,79 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     await registerConfiguredTargets(store.sql, config)
 
     const registry = createMetricsRegistry({ version: VERSION })
-    const measurements = measurementWriter(store, registry, logger)
-    stops.push({ name: 'measurement writer', stop: () => measurements.close() })
-
-    const prober = createProber({
-      config,
-      record: (measurement) => measurements.add(measurement),
-      registry,
-      logger: logger.child({ service: 'prober' }),
-    })
-    stops.push({ name: 'prober', stop: () => prober.stop() })
-    prober.start()
-
-    const newswatch = createNewswatch({
-      config,
-      sql: store.sql,
-      registry,
-      logger: logger.child({ service: 'newswatch' }),
-    })
-    stops.push({ name: 'newswatch', stop: () => newswatch.stop() })
-    newswatch.start()
-
-    const tlsObservations = tlsObservationWriter(store, registry, logger)
-    stops.push({ name: 'tls observation writer', stop: () => tlsObservations.close() })
-    const certwatch = createCertwatch({
-      config,
-      sql: store.sql,
-      record: (observation) => tlsObservations.add(observation),
-      registry,
-      logger: logger.child({ service: 'certwatch' }),
-    })
-    stops.push({ name: 'certwatch', stop: () => certwatch.stop() })
-    certwatch.start()
-
-    const alerter = createAlerter({
-      config,
-      sql: store.sql,
-      registry,
-      logger: logger.child({ service: 'alerter' }),
-    })
-    stops.push({ name: 'alerter', stop: () => alerter.stop() })
-    alerter.start()
-
-    // OONI's API is polled only when the config asks for it: it needs a network that reaches OONI.
-    if (config.observatories.ooni.enabled) {
-      const ooniLogger = logger.child({ service: 'ooni-poller' })
-      const ooni = createOoniPoller({
-        settings: config.observatories.ooni,
-        sql: store.sql,
-        log: (event) =>
-          event.error ? ooniLogger.warn(event, 'OONI poll failed') : ooniLogger.info(event, 'OONI poll done'),
-      })
-      stops.push({ name: 'ooni-poller', stop: () => ooni.stop() })
-      ooni.start()
+    const runs = (name: ServiceName) => options.services === undefined || options.services.has(name)
+    const started: string[] = []
+    const run = (name: string, service: { start(): void; stop(): Promise<void> }) => {
+      stops.push({ name, stop: () => service.stop() })
+      service.start()
+      started.push(name)
     }
 
-    // Reads the incidents the alerter keeps and delivers what they call for; it never decides incidents.
-    const notifier = createNotifier({
-      config,
-      sql: store.sql,
-      registry,
-      logger: logger.child({ service: 'notifier' }),
-    })
-    stops.push({ name: 'notifier', stop: () => notifier.stop() })
-    notifier.start()
+    if (runs('prober')) {
+      const measurements = storeWriter(registry, logger, 'measurements', (batch: NewMeasurement[]) =>
+        insertMeasurements(store.sql, batch),
+      )
+      stops.push({ name: 'measurement writer', stop: () => measurements.close() })
+      run(
+        'prober',
+        createProber({
+          config,
+          record: (measurement) => measurements.add(measurement),
+          registry,
+          logger: logger.child({ service: 'prober' }),
+        }),
+      )
+    }
+    if (runs('newswatch')) {
+      run(
+        'newswatch',
+        createNewswatch({ config, sql: store.sql, registry, logger: logger.child({ service: 'newswatch' }) }),
+      )
+      // OONI's API is polled only when the config asks for it: it needs a network that reaches OONI.
+      if (config.observatories.ooni.enabled) {
+        const ooniLogger = logger.child({ service: 'ooni-poller' })
+        run(
+          'ooni-poller',
+          createOoniPoller({
+            settings: config.observatories.ooni,
+            sql: store.sql,
+            log: (event) =>
+              event.error
+                ? ooniLogger.warn(event, 'OONI poll failed')
+                : ooniLogger.info(event, 'OONI poll done'),
+          }),
+        )
+      }
+    }
+    if (runs('certwatch')) {
+      const observations = storeWriter(registry, logger, 'tls_observations', (batch: NewTlsObservation[]) =>
+        insertTlsObservations(store.sql, batch),
+      )
+      stops.push({ name: 'tls observation writer', stop: () => observations.close() })
+      run(
+        'certwatch',
+        createCertwatch({
+          config,
+          sql: store.sql,
+          record: (observation) => observations.add(observation),
+          registry,
+          logger: logger.child({ service: 'certwatch' }),
+        }),
+      )
+    }
+    if (runs('alerter')) {
+      run(
+        'alerter',
+        createAlerter({ config, sql: store.sql, registry, logger: logger.child({ service: 'alerter' }) }),
+      )
+    }
+    if (runs('notifier')) {
+      // Reads the incidents the alerter keeps and delivers what they call for; it never decides incidents.
+      run(
+        'notifier',
+        createNotifier({ config, sql: store.sql, registry, logger: logger.child({ service: 'notifier' }) }),
+      )
+    }
 
     const app = await buildApp({
       store,
@@ -140,8 +154,10 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       ingest: { maxBytes: config.api.maxIngestBytes, ratePerMinute: config.api.ingestRateLimit },
       silenceAfterMs: config.thresholds.silenceAfter,
       config,
+      routes: runs('api') ? 'all' : 'health',
     })
     stops.push({ name: 'api', stop: () => app.close() })
+    if (runs('api')) started.unshift('api')
     const host = options.host ?? config.api.host
     const port = options.port ?? config.api.port
     await app.listen({ host, port })
@@ -155,7 +171,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         metrics: `${url}/metrics`,
         docs: `${url}/docs`,
         config: options.configFile,
-        services: ['api', 'prober', 'newswatch', 'certwatch', 'alerter', 'notifier'],
+        services: started,
       },
       `vigil is running; api at ${url}`,
     )
@@ -166,41 +182,17 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   }
 }
 
-function measurementWriter(store: Store, registry: Registry, logger: Logger): BufferedWriter<NewMeasurement> {
-  const metrics = createWriteMetrics(registry, 'measurements')
-  const writer: BufferedWriter<NewMeasurement> = new BufferedWriter<NewMeasurement>({
-    write: async (batch) => {
-      await insertMeasurements(store.sql, batch)
-    },
-    onWrite: (n) => {
-      metrics.written(n)
-      metrics.pending(writer.pending)
-    },
-    onError: (error, pending) => {
-      metrics.error()
-      metrics.pending(pending)
-      logger.warn({ err: error, pending }, 'could not write measurements; keeping them and retrying')
-    },
-    onDrop: (n) => {
-      metrics.dropped(n)
-      logger.error(
-        { dropped: n },
-        'measurement buffer full during a long database outage; dropped the oldest',
-      )
-    },
-  })
-  return writer
-}
-
-function tlsObservationWriter(
-  store: Store,
+/** A buffered writer for one table, reporting to the store write metrics and the log. */
+function storeWriter<T>(
   registry: Registry,
   logger: Logger,
-): BufferedWriter<NewTlsObservation> {
-  const metrics = createWriteMetrics(registry, 'tls_observations')
-  const writer: BufferedWriter<NewTlsObservation> = new BufferedWriter<NewTlsObservation>({
+  table: string,
+  write: (batch: T[]) => Promise<unknown>,
+): BufferedWriter<T> {
+  const metrics = createWriteMetrics(registry, table)
+  const writer: BufferedWriter<T> = new BufferedWriter<T>({
     write: async (batch) => {
-      await insertTlsObservations(store.sql, batch)
+      await write(batch)
     },
     onWrite: (n) => {
       metrics.written(n)
@@ -209,13 +201,16 @@ function tlsObservationWriter(
     onError: (error, pending) => {
       metrics.error()
       metrics.pending(pending)
-      logger.warn({ err: error, pending }, 'could not write TLS observations; keeping them and retrying')
+      logger.warn(
+        { err: error, pending, table },
+        'could not write to the store; keeping the rows and retrying',
+      )
     },
     onDrop: (n) => {
       metrics.dropped(n)
       logger.error(
-        { dropped: n },
-        'TLS observation buffer full during a long database outage; dropped the oldest',
+        { dropped: n, table },
+        'write buffer full during a long database outage; dropped the oldest rows',
       )
     },
   })

@@ -14,7 +14,7 @@ afterAll(async () => {
   await database.drop()
 })
 
-describe('vigil start', () => {
+describe('vigil start', { timeout: 90_000 }, () => {
   it('serves the api, then stops cleanly on SIGTERM', async () => {
     const vigil = await spawnVigil({ args: ['start', '--port', '0'], connection: database.connection })
     try {
@@ -31,6 +31,24 @@ describe('vigil start', () => {
       expect(await vigil.stop('SIGTERM')).toBe(0)
     }
     expect(vigil.logs.at(-1)?.msg).toBe('stopped')
+  })
+
+  it('runs only the services named with --only, still serving health and metrics', async () => {
+    const vigil = await spawnVigil({
+      args: ['start', '--port', '0', '--only', 'alerter,notifier'],
+      connection: database.connection,
+    })
+    try {
+      const running = vigil.logs.find((entry) => String(entry.msg).startsWith('vigil is running'))
+      expect(running?.services).toEqual(['alerter', 'notifier'])
+      expect((await fetch(`${vigil.url}/readyz`)).status).toBe(200)
+      const metrics = await (await fetch(`${vigil.url}/metrics`)).text()
+      expect(metrics).toContain('# TYPE vigil_incident_active gauge')
+      expect(metrics).not.toContain('# TYPE probe_success gauge')
+      expect((await fetch(`${vigil.url}/v1/measurements`)).status).toBe(404)
+    } finally {
+      expect(await vigil.stop('SIGTERM')).toBe(0)
+    }
   })
 
   it('starts again after SIGKILL with every committed row and no repair', async () => {

@@ -2,7 +2,7 @@
 import { pino } from 'pino'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
-import { startVigil } from '../run.js'
+import { SERVICE_NAMES, type ServiceName, startVigil } from '../run.js'
 import { chooseStore, loadConfigOption } from './common.js'
 
 export async function startCommand({ args, env, io }: CommandContext): Promise<number> {
@@ -11,10 +11,16 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
     'data-dir': { type: 'string' },
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
+    only: { type: 'string' },
   })
   const port = values.port === undefined ? undefined : parsePort(values.port)
   if (port === null) {
     io.stderr(`vigil start: --port must be a whole number from 0 to 65535, got "${values.port}"\n`)
+    return 2
+  }
+  const services = values.only === undefined ? undefined : parseServices(values.only)
+  if (typeof services === 'string') {
+    io.stderr(`vigil start: --only: ${services}\n`)
     return 2
   }
   const { config, file } = await loadConfigOption(values.config, env)
@@ -26,6 +32,7 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
     port,
     host: values.host,
     logger,
+    services,
   })
 
   await new Promise<void>((resolve) => {
@@ -50,4 +57,17 @@ function parsePort(text: string): number | null {
   if (!/^\d{1,5}$/.test(text)) return null
   const port = Number(text)
   return port <= 65_535 ? port : null
+}
+
+/** The services named in `--only a,b`, or a message naming the one that does not exist. */
+function parseServices(list: string): Set<ServiceName> | string {
+  const names = list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+  if (names.length === 0) return `name at least one of ${SERVICE_NAMES.join(', ')}`
+  const unknown = names.find((name) => !(SERVICE_NAMES as readonly string[]).includes(name))
+  if (unknown !== undefined)
+    return `unknown service "${unknown}"; the services are ${SERVICE_NAMES.join(', ')}`
+  return new Set(names as ServiceName[])
 }
