@@ -2,45 +2,9 @@
 // start minus the lead hours to the local end plus the tail hours, in that city's own time zone.
 import { resolveRegion } from './regions.js'
 import type { RallyWindow, VigilConfig } from './types.js'
+import { zoneOffset } from './wall-clock.js'
 
 const HOUR = 3_600_000
-
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function wallClockFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone)
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
-    formatters.set(timeZone, formatter)
-  }
-  return formatter
-}
-
-/** How far the zone's wall clock is ahead of UTC at `instant`, in milliseconds. */
-function zoneOffset(instant: number, timeZone: string): number {
-  const fields: Record<string, number> = {}
-  for (const part of wallClockFormatter(timeZone).formatToParts(new Date(instant))) {
-    if (part.type !== 'literal') fields[part.type] = Number(part.value)
-  }
-  const wall = Date.UTC(
-    fields.year!,
-    fields.month! - 1,
-    fields.day!,
-    fields.hour!,
-    fields.minute!,
-    fields.second!,
-  )
-  return wall - Math.floor(instant / 1000) * 1000
-}
 
 /**
  * The instant at which the wall clock in `timeZone` reads `local` (`YYYY-MM-DDTHH:MM[:SS]`). Uses the

@@ -1,24 +1,5 @@
 // Times as a rally report shows them: UTC and a city's wall clock, and minutes relative to an announced start.
-
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let found = formatters.get(timeZone)
-  if (!found) {
-    found = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      timeZoneName: 'longOffset',
-    })
-    formatters.set(timeZone, found)
-  }
-  return found
-}
+import { wallClock as zoneWallClock } from '@vigil/config'
 
 export interface WallClock {
   /** YYYY-MM-DD */
@@ -30,10 +11,14 @@ export interface WallClock {
 }
 
 export function wallClock(at: Date, timeZone: string): WallClock {
-  const parts: Record<string, string> = {}
-  for (const part of formatter(timeZone).formatToParts(at)) parts[part.type] = part.value
-  const offset = (parts.timeZoneName ?? 'GMT').replace('GMT', 'UTC').replace(/([+-])0?(\d+)(?::00)?$/, '$1$2')
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}`, offset }
+  const clock = zoneWallClock(at, timeZone)
+  const minutes = Math.abs(clock.offsetMinutes)
+  const sign = clock.offsetMinutes < 0 ? '-' : '+'
+  const offset =
+    minutes === 0
+      ? 'UTC'
+      : `UTC${sign}${Math.floor(minutes / 60)}${minutes % 60 === 0 ? '' : `:${String(minutes % 60).padStart(2, '0')}`}`
+  return { date: clock.date, time: clock.time, offset }
 }
 
 /** `04:00 UTC` */
