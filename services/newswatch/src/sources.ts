@@ -5,6 +5,7 @@ import {
   isInRallyWindow,
   resolveRegion,
   type VigilConfig,
+  wallClock,
 } from '@vigil/config'
 import {
   type ExtraVocabulary,
@@ -89,28 +90,9 @@ export function sourceInterval(config: VigilConfig, source: ConfiguredSource, no
   return isInRallyWindow(config, now) ? source.rallyInterval : source.interval
 }
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>()
-
 /** Minutes the wall clock of `timeZone` is ahead of UTC at `at`, for the local day of a publication time. */
 export function utcOffsetMinutes(timeZone: string, at: Date): number {
-  let formatter = offsetFormatters.get(timeZone)
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    })
-    offsetFormatters.set(timeZone, formatter)
-  }
-  const fields: Record<string, number> = {}
-  for (const part of formatter.formatToParts(at))
-    if (part.type !== 'literal') fields[part.type] = Number(part.value)
-  const wall = Date.UTC(fields.year!, fields.month! - 1, fields.day!, fields.hour!, fields.minute!)
-  return Math.round((wall - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000)
+  return wallClock(at, timeZone).offsetMinutes
 }
 
 function unique(names: readonly string[]): string[] {
