@@ -2,7 +2,6 @@
 // down and delivers every measurement exactly once, in order, when the api is back; a `kill -9` mid-upload
 // loses and doubles nothing; a torn last record is skipped with a warning.
 import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buildApp, type IngestMeasurement } from '@vigil/api'
@@ -15,6 +14,7 @@ import { createUploader, startAgent } from '@vigil/vigil/agent'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Loopback, loopbackConfigYaml, serve } from '../services/prober/test/support.js'
 import { spawnVigil } from './support/vigil-process.js'
+import { freePort, waitFor } from './support/wait.js'
 
 let store: TestStore
 let site: Loopback
@@ -84,23 +84,6 @@ async function startApi(port = 0): Promise<{ app: Api; url: string; port: number
 async function stopApi(app: Api): Promise<void> {
   await app.close()
   apps.delete(app)
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 const stored = async () =>

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type SmtpSink, startSmtp } from '../packages/notify/test/support.js'
 import { type SwitchableSite, switchableSite } from './support/switchable-site.js'
 import { spawnVigil } from './support/vigil-process.js'
+import { waitFor } from './support/wait.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-alerting-'))
 let smtp: SmtpSink
@@ -83,14 +84,6 @@ function config(): string {
   ].join('\n')
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
-
 it('emails one blackout for two cities, then one resolution, and nothing for one target down', {
   timeout: 180_000,
 }, async () => {
@@ -112,12 +105,11 @@ it('emails one blackout for two cities, then one resolution, and nothing for one
     // Both cities go dark.
     const wentDark = Date.now()
     await Promise.all(Object.keys(inCountry).map((name) => sites[name]!.dark()))
-    await waitFor(() => smtp.received.length >= 1, 60_000, 'the blackout email')
+    await waitFor('the blackout email', () => smtp.received.length >= 1, 60_000, 250)
     const latencyMs = Date.now() - wentDark
     await new Promise((resolve) => setTimeout(resolve, 6_000))
     expect(smtp.received).toHaveLength(1)
     const [alert] = smtp.received
-    ;(await import('node:fs')).writeFileSync('/tmp/alert.txt', `${alert!.subject}\n\n${alert!.text}`)
     expect(alert!.to).toEqual(['press@example.org'])
     expect(alert!.subject).toMatch(
       /^\[CRITICAL\] Internet blackout: .*Almaty.*Nur-Sultan.* — since \d{2}:\d{2} \+0[56]$/,
@@ -140,7 +132,7 @@ it('emails one blackout for two cities, then one resolution, and nothing for one
 
     // They come back: exactly one resolved email.
     await Promise.all(Object.keys(inCountry).map((name) => sites[name]!.light()))
-    await waitFor(() => smtp.received.length >= 2, 60_000, 'the resolved email')
+    await waitFor('the resolved email', () => smtp.received.length >= 2, 60_000, 250)
     await new Promise((resolve) => setTimeout(resolve, 6_000))
     expect(smtp.received).toHaveLength(2)
     expect(smtp.received[1]!.subject).toMatch(/^\[RESOLVED\] Internet blackout: .*Almaty.*Nur-Sultan/)

@@ -132,5 +132,11 @@ export {
   type TlsObservationFilter,
   type TlsObservationRecord,
 } from './tls-observations.js'
-export { type TargetRecord, upsertTargets, upsertVantage, type VantageRecord } from './vantages.js'
+export {
+  getVantage,
+  type TargetRecord,
+  upsertTargets,
+  upsertVantage,
+  type VantageRecord,
+} from './vantages.js'
 export { createWriteMetrics } from './write-metrics.js'

@@ -19,6 +19,13 @@ export async function upsertVantage(sql: Sql | TransactionSql, vantage: VantageR
       network = excluded.network, role = excluded.role`
 }
 
+/** One vantage as declared; undefined when no vantage has this id. */
+export async function getVantage(sql: Sql | TransactionSql, id: string): Promise<VantageRecord | undefined> {
+  const [row] = await sql<VantageRecord[]>`
+    select id, country, region, asn, network, role from vantages where id = ${id}`
+  return row
+}
+
 export interface TargetRecord {
   /** The target's name, unique across the config; measurements refer to it. */
   id: string

@@ -35,7 +35,10 @@ export interface ApiDeps {
   ingest?: { maxBytes: number; ratePerMinute: number }
   /** A vantage not heard from for this long is silent in /v1/vantages. */
   silenceAfterMs?: number
-  /** The rally calendar and regions behind /v1/reports/rally; the route is absent without it. */
+  /**
+   * The rally calendar and regions behind /v1/reports/rally (absent without it); the pins and known roots
+   * uploaded TLS chains are judged with.
+   */
   config?: VigilConfig
   /** `health`: only /healthz, /readyz and /metrics, for a process that runs another service alone. */
   routes?: 'all' | 'health'
@@ -94,6 +97,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     store: deps.store,
     maxBytes: deps.ingest?.maxBytes ?? 16 * 1_048_576,
     ratePerMinute: deps.ingest?.ratePerMinute ?? 120,
+    config: deps.config,
   })
   await app.register(vantageRoutes, { store: deps.store, silenceAfterMs: deps.silenceAfterMs ?? 5 * 60_000 })
   await app.register(silenceRoutes, { store: deps.store })

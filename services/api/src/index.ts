@@ -6,4 +6,5 @@ export {
   type IngestBatch,
   type IngestMeasurement,
   type IngestResponse,
+  type IngestTlsObservation,
 } from './routes/ingest.js'

@@ -2,21 +2,9 @@
 // chains and the pins, stored, exported and folded into one incident per interceptor. runOnce/start/stop.
 import { randomUUID } from 'node:crypto'
 import type { VigilConfig } from '@vigil/config'
-import {
-  type CaptureOptions,
-  groupFindings,
-  type KnownInterceptionEntry,
-  type TlsObservation,
-} from '@vigil/interception'
+import type { CaptureOptions, KnownInterceptionEntry, TlsObservation } from '@vigil/interception'
 import type { Registry } from '@vigil/metrics'
-import {
-  latestControlObservation,
-  type NewTlsObservation,
-  openIncidents,
-  raiseIncident,
-  resolveIncident,
-  type Sql,
-} from '@vigil/store'
+import { latestControlObservation, type NewTlsObservation, type Sql } from '@vigil/store'
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
 import {
@@ -27,7 +15,7 @@ import {
   type TlsCheck,
   toStoredObservation,
 } from './check.js'
-import { INCIDENT_VERDICTS, incidentsToResolve, interceptionSignal } from './incidents.js'
+import { applyInterceptionFindings } from './findings.js'
 import { type CertwatchMetrics, createCertwatchMetrics } from './metrics.js'
 import { type CertTarget, certwatchInterval, planCertTargets } from './plan.js'
 
@@ -35,8 +23,8 @@ export interface CertwatchDeps {
   config: VigilConfig
   /** Where control observations are read and incidents raised; without it checks use the pins alone. */
   sql?: Sql
-  /** Receives every observation; the store's buffered writer in `vigil start`. */
-  record(observation: NewTlsObservation): void
+  /** Receives every observation; the store's buffered writer in `vigil start`, the spool in an agent. */
+  record(observation: NewTlsObservation, check: CertwatchCheck): void
   registry?: Registry
   logger?: Logger
   now?: () => Date
@@ -117,37 +105,6 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
     return { ...check, target, stored }
   }
 
-  const updateIncidents = async (sql: Sql, checks: CertwatchCheck[], at: Date) => {
-    const findings = groupFindings(
-      checks.map((check) => check.verdict),
-      { verdicts: INCIDENT_VERDICTS },
-    )
-    const raised = new Set<string>()
-    for (const finding of findings) {
-      const signal = interceptionSignal(config, finding, checks, at)
-      const result = await sql.begin((tx) => raiseIncident(tx, signal))
-      raised.add(signal.identity)
-      if (result.opened) {
-        deps.logger?.warn({ incident: result.incident.id, hosts: finding.hosts }, signal.summary)
-      }
-    }
-    const open = await openIncidents(sql, 'https_interception')
-    for (const incident of incidentsToResolve(open, checks, vantageId, raised)) {
-      const hosts = incident.evidence.hosts
-      await resolveIncident(sql, incident.identity, at, {
-        ...incident.evidence,
-        resolution: {
-          round: checks[0]?.verdict.round ?? null,
-          reason: 'chains verify and agree with the control',
-        },
-      })
-      deps.logger?.info(
-        { incident: incident.id, hosts },
-        'HTTPS interception no longer seen; incident resolved',
-      )
-    }
-  }
-
   const runRound = async (signal: AbortSignal): Promise<CertwatchCheck[]> => {
     const startedAt = now()
     const round = startedAt.toISOString()
@@ -162,12 +119,15 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
         if (!check) continue
         checks.push(check)
         metrics?.observe(target.targetId, vantageId, target.region, check.observation, check.verdict.verdict)
-        deps.record(check.stored)
+        deps.record(check.stored, check)
       }
     }
     const workers = Math.max(1, Math.min(config.probing.concurrency, targets.length))
     await Promise.all(Array.from({ length: workers }, worker))
-    if (deps.sql && !signal.aborted) await updateIncidents(deps.sql, checks, startedAt)
+    if (deps.sql && !signal.aborted) {
+      const vantage = { id: vantageId, region: config.vantage.region ?? null }
+      await applyInterceptionFindings(deps.sql, { vantage, checks, at: startedAt }, deps.logger)
+    }
     const durationMs = now().getTime() - startedAt.getTime()
     metrics?.roundDone(durationMs)
     deps.logger?.debug(

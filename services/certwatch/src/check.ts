@@ -13,7 +13,7 @@ import {
   type TlsObservation,
   type TlsVerdict,
 } from '@vigil/interception'
-import type { JsonObject, NewTlsObservation, TlsObservationRecord } from '@vigil/store'
+import type { JsonObject, NewTlsObservation } from '@vigil/store'
 
 /** The shipped Kazakh roots followed by the config's `interception.knownRoots`. */
 export function knownListFromConfig(config: VigilConfig | undefined): KnownInterceptionEntry[] {
@@ -104,8 +104,11 @@ export function toStoredObservation(
   }
 }
 
-/** A stored control observation in the shape classifyTlsChain compares with. */
-export function fromStoredObservation(record: TlsObservationRecord): TlsObservation {
+/** A stored (or uploaded) observation in the shape classifyTlsChain takes, placed in its round when known. */
+export function fromStoredObservation(
+  record: NewTlsObservation,
+  round: string | null = null,
+): TlsObservation {
   return {
     host: record.host,
     port: record.port,
@@ -122,6 +125,6 @@ export function fromStoredObservation(record: TlsObservationRecord): TlsObservat
     // Not stored; only an observation's own evidence mentions it, never the control's.
     trustStore: 'mozilla',
     vantage: record.vantageId,
-    round: null,
+    round,
   }
 }

@@ -1,6 +1,5 @@
 // What certwatch tells the incidents table, decided from one round's checks: one incident per vantage and
 // interceptor key, and when a later round's chains show the interception has stopped. Pure.
-import type { VigilConfig } from '@vigil/config'
 import type { EvidenceKind, InterceptionFinding, TlsVerdict } from '@vigil/interception'
 import type { Incident, IncidentSignal } from '@vigil/store'
 import type { TlsCheck } from './check.js'
@@ -24,13 +23,19 @@ export function interceptionIdentity(vantageId: string, interceptorSpki: string)
   return `https_interception|vantage|${vantageId}|${interceptorSpki}`
 }
 
+/** The vantage an incident is raised for: certwatch's own, or the agent's whose chains the api classified. */
+export interface InterceptionVantage {
+  id: string
+  region: string | null
+}
+
 export function interceptionSignal(
-  config: VigilConfig,
+  vantage: InterceptionVantage,
   finding: InterceptionFinding,
   checks: readonly TlsCheck[],
   at: Date,
 ): IncidentSignal {
-  const vantageId = config.vantage.id
+  const vantageId = vantage.id
   const mine = checks.filter(
     (check) =>
       check.verdict.interceptorSpki === finding.interceptorSpki &&
@@ -68,7 +73,7 @@ export function interceptionSignal(
     kind: 'https_interception',
     scopeType: 'vantage',
     scope: vantageId,
-    region: config.vantage.region ?? null,
+    region: vantage.region,
     vantageId,
     level: 'critical',
     state: 'firing',

@@ -14,7 +14,18 @@ export {
   toStoredObservation,
 } from './check.js'
 export {
+  type AppliedFindings,
+  applyInterceptionFindings,
+  type ClassifiedUpload,
+  type ClassifyUploadOptions,
+  classifyUploadedObservations,
+  type InterceptionRound,
+  type UploadedTlsObservation,
+} from './findings.js'
+export {
   agreesWithControl,
+  INCIDENT_VERDICTS,
+  type InterceptionVantage,
   incidentsToResolve,
   interceptionIdentity,
   interceptionSignal,

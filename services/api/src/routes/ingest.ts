@@ -1,11 +1,21 @@
 // POST /v1/ingest and POST /v1/heartbeat: what in-country agents push. Each request carries an agent token
 // that writes for one vantage; a batch is stored whole in one transaction or not at all, and a repeated
-// batch adds nothing (each measurement's id becomes its idempotency key).
+// batch adds nothing (each record's id becomes its idempotency key). Uploaded TLS chains are classified
+// here against the control, since an agent has no database to read the control from.
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import {
+  applyInterceptionFindings,
+  classifyUploadedObservations,
+  knownListFromConfig,
+  type UploadedTlsObservation,
+} from '@vigil/certwatch'
+import type { VigilConfig } from '@vigil/config'
+import {
   authenticateAgentToken,
   insertMeasurementBatch,
+  insertTlsObservations,
+  type JsonObject,
   type NewMeasurement,
   recordHeartbeat,
   type Store,
@@ -29,16 +39,40 @@ export interface IngestMeasurement {
   details?: Record<string, unknown>
 }
 
+/** One TLS chain capture as an agent's certwatch took it; the api gives it its verdict. */
+export interface IngestTlsObservation {
+  /** `<vantage>:<unique>`, stored as the idempotency key. */
+  id: string
+  measuredAt: string
+  /** The certwatch round it was taken in (the round's start); a round's chains are judged together. */
+  round: string
+  vantage: string
+  target: string
+  host: string
+  port: number
+  sni: string
+  verified: boolean
+  /** The OONI failure string of the handshake or the verification; null when the chain verified. */
+  failure: string | null
+  /** Per-certificate facts, leaf first, each with its DER in base64. */
+  chain: Record<string, unknown>[]
+  protocol: string | null
+  cipher: string | null
+}
+
 export interface IngestBatch {
   /** The agent's clock when it sent the batch, for clock-skew flags. */
   sentAt?: string
   measurements: IngestMeasurement[]
+  tlsObservations?: IngestTlsObservation[]
 }
 
 export interface IngestResponse {
   received: number
   new: number
   duplicates: number
+  /** Present when the batch carried TLS observations. */
+  tlsObservations?: { received: number; new: number; duplicates: number }
 }
 
 export interface HeartbeatBody {
@@ -53,6 +87,8 @@ export interface IngestOptions {
   maxBytes: number
   /** Ingest requests per minute per token. */
   ratePerMinute: number
+  /** Pins, known roots and the certwatch interval the uploaded chains are judged with. */
+  config?: VigilConfig | undefined
   now?: () => Date
 }
 
@@ -86,10 +122,58 @@ const measurementSchema = {
   },
 } as const
 
+const certificateSchema = {
+  type: 'object',
+  required: ['sha256', 'spkiSha256', 'subject', 'issuer', 'der'],
+  properties: {
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    spkiSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    subject: { type: 'string', maxLength: 4096 },
+    issuer: { type: 'string', maxLength: 4096 },
+    der: { type: 'string', minLength: 1, maxLength: 65_536 },
+  },
+} as const
+
+const tlsObservationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'measuredAt',
+    'round',
+    'vantage',
+    'target',
+    'host',
+    'port',
+    'sni',
+    'verified',
+    'failure',
+    'chain',
+    'protocol',
+    'cipher',
+  ],
+  properties: {
+    id: name,
+    measuredAt: { type: 'string', format: 'date-time' },
+    round: { type: 'string', format: 'date-time' },
+    vantage: name,
+    target: name,
+    host: { type: 'string', minLength: 1, maxLength: 253 },
+    port: { type: 'integer', minimum: 1, maximum: 65_535 },
+    sni: { type: 'string', minLength: 1, maxLength: 253 },
+    verified: { type: 'boolean' },
+    failure: { type: ['string', 'null'], minLength: 1, maxLength: 100 },
+    chain: { type: 'array', maxItems: 16, items: certificateSchema },
+    protocol: { type: ['string', 'null'], maxLength: 32 },
+    cipher: { type: ['string', 'null'], maxLength: 200 },
+  },
+} as const
+
 export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
   const { store } = options
   const now = options.now ?? (() => new Date())
   const limiter = new RateLimiter(options.ratePerMinute)
+  const known = knownListFromConfig(options.config)
 
   app.decorateRequest('agent', null)
   // Authentication comes before the body is read: an unauthenticated request costs no decompression.
@@ -116,6 +200,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
           properties: {
             sentAt: { type: 'string', format: 'date-time' },
             measurements: { type: 'array', items: measurementSchema },
+            tlsObservations: { type: 'array', items: tlsObservationSchema },
           },
         },
       },
@@ -145,12 +230,42 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
       }
       const skew = batch.sentAt === undefined ? null : Date.parse(batch.sentAt) - receivedAt.getTime()
       const rows = batch.measurements.map((m) => toNewMeasurement(m, receivedAt, skew))
-      // One statement, so one transaction: the batch is stored whole or not at all.
-      const inserted = await insertMeasurementBatch(store.sql, rows)
+      const uploaded = (batch.tlsObservations ?? []).map((o) => toUploadedTlsObservation(o, receivedAt))
+      // Verdicts are given before the transaction: they only read the control's chains.
+      const classified =
+        uploaded.length === 0
+          ? undefined
+          : await classifyUploadedObservations(store.sql, {
+              config: options.config,
+              vantageId,
+              observations: uploaded,
+              known,
+            })
+      // The batch is stored whole or not at all: one transaction for both tables, or, for measurements
+      // alone, one statement.
+      const [inserted, insertedTls] = classified
+        ? await store.sql.begin(async (tx) => [
+            await insertMeasurementBatch(tx, rows),
+            await insertTlsObservations(tx, classified.observations),
+          ])
+        : [await insertMeasurementBatch(store.sql, rows), 0]
+      // Also for a repeated batch: its incidents may not have been raised if the api stopped after the
+      // commit, and raising the same incident again only updates it.
+      for (const round of classified?.rounds ?? [])
+        await applyInterceptionFindings(store.sql, round, request.log)
       const response: IngestResponse = {
         received: rows.length,
         new: inserted,
         duplicates: rows.length - inserted,
+        ...(batch.tlsObservations === undefined
+          ? {}
+          : {
+              tlsObservations: {
+                received: uploaded.length,
+                new: insertedTls,
+                duplicates: uploaded.length - insertedTls,
+              },
+            }),
       }
       return response
     },
@@ -223,8 +338,20 @@ export interface BatchRejection {
   message: string
 }
 
-/** What the schema cannot say: every measurement is the token's vantage's, keyed under it, and consistent. */
+/** What the schema cannot say: every record is the token's vantage's, keyed under it, and consistent. */
 export function checkBatch(batch: IngestBatch, vantageId: string): BatchRejection | null {
+  for (const [index, o] of (batch.tlsObservations ?? []).entries()) {
+    const at = `body/tlsObservations/${index}`
+    if (o.vantage !== vantageId) {
+      return { status: 403, message: `${at}/vantage is ${o.vantage}, but this token writes for ${vantageId}` }
+    }
+    if (!o.id.startsWith(`${vantageId}:`)) {
+      return { status: 400, message: `${at}/id must start with the vantage id and a colon (${vantageId}:)` }
+    }
+    if (o.verified !== (o.failure === null)) {
+      return { status: 400, message: `${at}/failure must be null exactly when verified is true` }
+    }
+  }
   for (const [index, m] of batch.measurements.entries()) {
     const at = `body/measurements/${index}`
     if (m.vantage !== vantageId) {
@@ -257,5 +384,30 @@ function toNewMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number |
     details: flagged ? { ...m.details, clockSkewMs: skew } : (m.details ?? {}),
     source: 'agent',
     idempotencyKey: m.id,
+  }
+}
+
+function toUploadedTlsObservation(o: IngestTlsObservation, receivedAt: Date): UploadedTlsObservation {
+  return {
+    round: o.round,
+    observation: {
+      measuredAt: new Date(o.measuredAt),
+      receivedAt,
+      vantageId: o.vantage,
+      targetId: o.target,
+      host: o.host,
+      port: o.port,
+      sni: o.sni,
+      // Replaced by the central verdict before it is stored.
+      verdict: 'unclassified',
+      failure: o.failure,
+      verified: o.verified,
+      chain: o.chain as JsonObject[],
+      protocol: o.protocol,
+      cipher: o.cipher,
+      evidence: [],
+      knownMatch: null,
+      idempotencyKey: o.id,
+    },
   }
 }

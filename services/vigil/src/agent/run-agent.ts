@@ -1,6 +1,7 @@
-// Wires an in-country agent: the prober measures for this vantage with no database, every measurement
-// goes to the local spool, and the uploader drains the spool to the api. Started and stopped here.
-import type { IngestMeasurement } from '@vigil/api'
+// Wires an in-country agent: the prober and certwatch measure for this vantage with no database, every
+// result goes to the local spool, and the uploader drains the spool to the api. Started and stopped here.
+import type { IngestMeasurement, IngestTlsObservation } from '@vigil/api'
+import { type Certwatch, type CertwatchCheck, createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
 import { createProber, type Prober } from '@vigil/prober'
@@ -24,11 +25,21 @@ export interface AgentOptions {
   ca?: CaList
 }
 
+/**
+ * One spooled result. Spools written before the agent ran certwatch hold bare measurements without `type`;
+ * they are still read as measurements.
+ */
+export type SpooledRecord =
+  | IngestMeasurement
+  | ({ type: 'measurement' } & IngestMeasurement)
+  | ({ type: 'tls_observation' } & IngestTlsObservation)
+
 export interface RunningAgent {
-  spool: Spool<IngestMeasurement>
+  spool: Spool<SpooledRecord>
   prober: Prober
+  certwatch: Certwatch
   uploader: Uploader
-  /** Writes measurements received so far to the spool (they are batched per tick of the event loop). */
+  /** Writes results received so far to the spool (they are batched per tick of the event loop). */
   flush(): void
   stop(): Promise<void>
 }
@@ -50,10 +61,30 @@ export function toIngestMeasurement(measurement: NewMeasurement): IngestMeasurem
   }
 }
 
+/** The form a certwatch check is spooled and uploaded in: the capture, for the api to judge. */
+export function toIngestTlsObservation(check: CertwatchCheck): IngestTlsObservation {
+  const { observation, stored } = check
+  return {
+    id: stored.idempotencyKey ?? '',
+    measuredAt: observation.capturedAt,
+    round: check.verdict.round ?? observation.capturedAt,
+    vantage: stored.vantageId,
+    target: stored.targetId,
+    host: observation.host,
+    port: observation.port,
+    sni: observation.servername,
+    verified: observation.verified,
+    failure: observation.failure,
+    chain: observation.chain as unknown as Record<string, unknown>[],
+    protocol: observation.protocol,
+    cipher: observation.cipher,
+  }
+}
+
 export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options
   const logger = options.logger ?? pino({ level: 'silent' })
-  const spool = Spool.open<IngestMeasurement>({
+  const spool = Spool.open<SpooledRecord>({
     dir: options.spoolDir ?? config.agent.spoolDir,
     maxBytes: config.agent.spoolMaxBytes,
     fullPolicy: config.agent.spoolFullPolicy,
@@ -63,7 +94,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
   logger.info({ backlog: opened.backlog, bytes: opened.bytes }, 'spool open')
 
   // Results of one round arrive together; one append (one fsync) per event-loop turn covers them all.
-  let pending: IngestMeasurement[] = []
+  let pending: SpooledRecord[] = []
   let scheduled: NodeJS.Immediate | undefined
   const flush = () => {
     if (scheduled) clearImmediate(scheduled)
@@ -74,25 +105,34 @@ export function startAgent(options: AgentOptions): RunningAgent {
     try {
       const result = spool.append(batch)
       if (result.dropped > 0) {
-        logger.error({ dropped: result.dropped }, 'spool full; dropped the oldest unsent measurements')
+        logger.error({ dropped: result.dropped }, 'spool full; dropped the oldest unsent results')
       }
       if (result.refused > 0) {
-        logger.error({ refused: result.refused }, 'spool full; new measurements are not kept')
+        logger.error({ refused: result.refused }, 'spool full; new results are not kept')
       }
     } catch (error) {
-      logger.error({ err: error, lost: batch.length }, 'could not write measurements to the spool')
+      logger.error({ err: error, lost: batch.length }, 'could not write results to the spool')
     }
   }
 
+  const keep = (record: SpooledRecord) => {
+    pending.push(record)
+    scheduled ??= setImmediate(flush)
+  }
   const prober = createProber({
     config,
-    record: (measurement) => {
-      pending.push(toIngestMeasurement(measurement))
-      scheduled ??= setImmediate(flush)
-    },
+    record: (measurement) => keep({ type: 'measurement', ...toIngestMeasurement(measurement) }),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
     logger: logger.child({ service: 'prober' }),
+  })
+  // No database here: the chains are judged against the control by the api when they arrive.
+  const certwatch = createCertwatch({
+    config,
+    record: (_observation, check) => keep({ type: 'tls_observation', ...toIngestTlsObservation(check) }),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+    logger: logger.child({ service: 'certwatch' }),
   })
   const uploader = createUploader({
     spool,
@@ -106,17 +146,19 @@ export function startAgent(options: AgentOptions): RunningAgent {
     logger: logger.child({ service: 'uploader' }),
   })
   prober.start()
+  certwatch.start()
   uploader.start()
 
   let stopped: Promise<void> | undefined
   return {
     spool,
     prober,
+    certwatch,
     uploader,
     flush,
     stop() {
       stopped ??= (async () => {
-        await prober.stop()
+        await Promise.all([prober.stop(), certwatch.stop()])
         flush()
         await uploader.stop()
         spool.close()

@@ -4,12 +4,13 @@
 // `runOnce()`/`heartbeat()` for tests, `start()`/`stop()` for the process.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
-import type { HeartbeatBody, IngestBatch, IngestMeasurement, IngestResponse } from '@vigil/api'
+import type { HeartbeatBody, IngestBatch, IngestResponse } from '@vigil/api'
 import type { Spool } from '@vigil/spool'
 import type { Logger } from 'pino'
+import type { SpooledRecord } from './run-agent.js'
 
 export interface UploaderDeps {
-  spool: Spool<IngestMeasurement>
+  spool: Spool<SpooledRecord>
   /** The api's base URL, e.g. https://vigil.example.org */
   apiUrl: string
   token: string
@@ -43,6 +44,22 @@ export interface Uploader {
 const FIRST_BACKOFF_MS = 1_000
 // Without a usable Retry-After, wait as long as a rate-limit window.
 const DEFAULT_RETRY_AFTER_MS = 60_000
+
+/** The request body for spooled records, each kind in spool order; a record without `type` is a measurement. */
+export function toIngestBatch(records: readonly SpooledRecord[], sentAt: Date): IngestBatch {
+  const batch: Required<IngestBatch> = { sentAt: sentAt.toISOString(), measurements: [], tlsObservations: [] }
+  for (const record of records) {
+    if ('type' in record && record.type === 'tls_observation') {
+      const { type: _type, ...observation } = record
+      batch.tlsObservations.push(observation)
+    } else {
+      const { type: _type, ...measurement } = record as SpooledRecord & { type?: string }
+      batch.measurements.push(measurement as IngestBatch['measurements'][number])
+    }
+  }
+  // Left out when empty, so a measurement-only batch reads as it did before TLS observations were sent.
+  return batch.tlsObservations.length > 0 ? batch : { sentAt: batch.sentAt, measurements: batch.measurements }
+}
 
 /** How long to wait before the next upload attempt. */
 export function nextUploadDelay(
@@ -97,7 +114,10 @@ export function createUploader(deps: UploaderDeps): Uploader {
     for (;;) {
       const entries = deps.spool.read(batchSize)
       if (entries.length === 0) return sent === 0 ? { kind: 'idle' } : { kind: 'sent', measurements: sent }
-      const batch: IngestBatch = { sentAt: now().toISOString(), measurements: entries.map((e) => e.record) }
+      const batch = toIngestBatch(
+        entries.map((e) => e.record),
+        now(),
+      )
       let response: Response
       try {
         response = await post('/v1/ingest', batch, true)

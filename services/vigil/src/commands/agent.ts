@@ -1,5 +1,5 @@
-// `vigil agent --api URL --config FILE`: an in-country agent. Probes for the config's vantage without a
-// database, keeps every measurement in a local spool and uploads it when the api can be reached.
+// `vigil agent --api URL --config FILE`: an in-country agent. Probes and captures TLS chains for the config's
+// vantage without a database, keeps every result in a local spool and uploads it when the api can be reached.
 import path from 'node:path'
 import { pino } from 'pino'
 import { startAgent } from '../agent/run-agent.js'
