@@ -12,7 +12,12 @@ import {
   registerOnce,
 } from '@vigil/metrics'
 import type { Store } from '@vigil/store'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify'
 import { healthRoutes } from './routes/health.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { ingestRoutes } from './routes/ingest.js'
@@ -53,7 +58,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
     bodyLimit: 1024 * 1024,
     // Requests are counted in /metrics; a log line per scrape would drown what matters.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   })
 
   instrument(app, deps.registry)
