@@ -7,7 +7,7 @@ const databaseUrl = process.env.DATABASE_URL
 export default defineConfig({
   test: {
     reporters: ['default', './test/setup/summary-reporter.ts'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
       {
