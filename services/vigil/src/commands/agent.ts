@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { startAgent } from '../agent/run-agent.js'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
-import { loadConfigOption } from './common.js'
+import { loadConfigOption, untilStopSignal } from './common.js'
 
 export async function agentCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values } = parseOptions(args, {
@@ -32,18 +32,7 @@ export async function agentCommand({ args, env, io }: CommandContext): Promise<n
     `vigil is running as agent ${config.vantage.id}; uploading to ${apiUrl}`,
   )
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'stopping')
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      process.once('SIGINT', () => process.exit(130))
-      process.once('SIGTERM', () => process.exit(143))
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilStopSignal((signal) => logger.info({ signal }, 'stopping'))
   await agent.stop()
   logger.info({ backlog: agent.spool.stats().backlog }, 'stopped')
   return 0

@@ -29,3 +29,24 @@ export function chooseStore(
 export function openChosenStore(choice: StoreChoice): Promise<Store> {
   return openStore({ databaseUrl: choice.databaseUrl, dataDir: choice.dataDir })
 }
+
+/**
+ * Resolves with the first SIGINT or SIGTERM, after logging it; a second signal while the caller shuts
+ * down ends the process at once.
+ */
+export function untilStopSignal(
+  onSignal: (signal: NodeJS.Signals) => void = () => {},
+): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      onSignal(signal)
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      process.once('SIGINT', () => process.exit(130))
+      process.once('SIGTERM', () => process.exit(143))
+      resolve(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}

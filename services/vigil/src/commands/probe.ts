@@ -4,7 +4,7 @@ import { createProber } from '@vigil/prober'
 import type { ProbeResult } from '@vigil/probes'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
-import { loadConfigOption } from './common.js'
+import { loadConfigOption, untilStopSignal } from './common.js'
 
 export async function probeCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values } = parseOptions(args, {
@@ -57,10 +57,7 @@ export async function probeCommand({ args, env, io }: CommandContext): Promise<n
 
   if (!values.json) io.stderr('probing on the schedule; Ctrl-C stops\n')
   prober.start()
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve())
-    process.once('SIGTERM', () => resolve())
-  })
+  await untilStopSignal()
   await prober.stop()
   return 0
 }

@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { SERVICE_NAMES, type ServiceName, startVigil } from '../run.js'
-import { chooseStore, loadConfigOption } from './common.js'
+import { chooseStore, loadConfigOption, untilStopSignal } from './common.js'
 
 export async function startCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values } = parseOptions(args, {
@@ -35,19 +35,7 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
     services,
   })
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'stopping')
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      // A second signal while stopping ends the process at once.
-      process.once('SIGINT', () => process.exit(130))
-      process.once('SIGTERM', () => process.exit(143))
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilStopSignal((signal) => logger.info({ signal }, 'stopping'))
   await vigil.stop()
   logger.info('stopped')
   return 0
