@@ -1,9 +1,9 @@
 // `vigil agent-token create | list | revoke` against the store: the token is printed once, only its hash is
 // kept, the vantage row is created when missing, and a revoked token no longer authenticates.
-import { authenticateAgentToken, hashAgentToken, openStore } from '@vigil/store'
+import { authenticateAgentToken, hashAgentToken, type Sql } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { runCli } from '../src/cli.js'
+import { runVigil, withStore as withTestStore } from './support.js'
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 
@@ -14,31 +14,12 @@ afterAll(async () => {
   await database.drop()
 })
 
-async function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const { databaseUrl, dataDir } = database.connection
-  const env: NodeJS.ProcessEnv = databaseUrl ? { DATABASE_URL: databaseUrl } : {}
-  const code = await runCli(['agent-token', ...args, ...(dataDir ? ['--data-dir', dataDir] : [])], env, {
-    stdout: (text) => {
-      stdout += text
-    },
-    stderr: (text) => {
-      stderr += text
-    },
-  })
-  return { code, stdout, stderr }
+function vigil(...args: string[]) {
+  return runVigil(database.connection, ['agent-token', ...args])
 }
 
-async function withStore<T>(
-  use: (sql: Awaited<ReturnType<typeof openStore>>['sql']) => Promise<T>,
-): Promise<T> {
-  const store = await openStore(database.connection)
-  try {
-    return await use(store.sql)
-  } finally {
-    await store.close()
-  }
+function withStore<T>(use: (sql: Sql) => Promise<T>): Promise<T> {
+  return withTestStore(database.connection, use)
 }
 
 it('creates a token once, lists it, and revokes it', async () => {

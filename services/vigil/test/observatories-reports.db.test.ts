@@ -3,11 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { openStore } from '@vigil/store'
+import type { Sql } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { simulateRallyDay } from '../../../bench/simulate-rally-day.js'
-import { runCli } from '../src/cli.js'
+import { runVigil, withStore as withTestStore } from './support.js'
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let outDir: string
@@ -23,31 +23,12 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true })
 })
 
-async function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const { databaseUrl, dataDir } = database.connection
-  const env: NodeJS.ProcessEnv = databaseUrl ? { DATABASE_URL: databaseUrl } : {}
-  const code = await runCli([...args, ...(dataDir ? ['--data-dir', dataDir] : [])], env, {
-    stdout: (text) => {
-      stdout += text
-    },
-    stderr: (text) => {
-      stderr += text
-    },
-  })
-  return { code, stdout, stderr }
+function vigil(...args: string[]) {
+  return runVigil(database.connection, args)
 }
 
-async function withStore<T>(
-  use: (sql: Awaited<ReturnType<typeof openStore>>['sql']) => Promise<T>,
-): Promise<T> {
-  const store = await openStore(database.connection)
-  try {
-    return await use(store.sql)
-  } finally {
-    await store.close()
-  }
+function withStore<T>(use: (sql: Sql) => Promise<T>): Promise<T> {
+  return withTestStore(database.connection, use)
 }
 
 const count = (table: string, where = 'true') =>
