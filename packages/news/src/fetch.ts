@@ -2,9 +2,9 @@
 // streaming, decompression and charset decoding. A source's problem is returned as data, never thrown.
 import type { Readable } from 'node:stream'
 import zlib from 'node:zlib'
+import { decodeBody } from '@vigil/charset'
 import { redactCredentials } from '@vigil/errors'
 import { type Dispatcher, request } from 'undici'
-import { decodeBody } from './decode.js'
 import { FeedParseError, parseFeed } from './parse-feed.js'
 import { parseHtmlListing } from './parse-html.js'
 import type { FetchError, FetchErrorCode, FetchResult, NewsItem, NewsSource } from './types.js'

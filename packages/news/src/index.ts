@@ -1,4 +1,12 @@
 // Public names of the news package: fetching and parsing sources, understanding items, clustering decisions.
+
+export {
+  type CharsetSource,
+  type DecodedText,
+  type DecodeOptions,
+  decodeBody,
+  neutraliseXmlProlog,
+} from '@vigil/charset'
 export { type Analysis, type AnalyzeInput, type AnalyzeOptions, analyzeItem } from './analyze.js'
 export {
   type ClusterCandidate,
@@ -12,13 +20,6 @@ export {
 } from './cluster.js'
 export { type CountQualifier, type DetentionCount, extractCounts, mergeCounts } from './counts.js'
 export { extractDates, parseLooseDate } from './dates.js'
-export {
-  type CharsetSource,
-  type DecodedText,
-  type DecodeOptions,
-  decodeBody,
-  neutraliseXmlProlog,
-} from './decode.js'
 export {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_REDIRECTS,

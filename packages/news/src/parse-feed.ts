@@ -1,7 +1,8 @@
 // Parses decoded RSS 2.0 / 0.9x, RSS 1.0 and Atom text into news items. Hostile or broken input is
 // reported as a FeedParseError with a stable code, never as a crash.
+
+import { neutraliseXmlProlog } from '@vigil/charset'
 import Parser from 'rss-parser'
-import { neutraliseXmlProlog } from './decode.js'
 import type { NewsItem, ParseErrorCode } from './types.js'
 
 export class FeedParseError extends Error {

@@ -1,0 +1,8 @@
+// Bytes from outside (feeds, news pages, probed pages) become text here, one charset logic for all of them.
+export {
+  type CharsetSource,
+  type DecodedText,
+  type DecodeOptions,
+  decodeBody,
+  neutraliseXmlProlog,
+} from './decode.js'
