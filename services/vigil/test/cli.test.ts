@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli } from '@vigil/vigil'
 import { afterAll, describe, expect, it } from 'vitest'
+import { CsvRecordCounter } from '../src/commands/running.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -108,5 +109,14 @@ describe('a data directory held by a process without a control socket', () => {
       '--name must say who holds the key',
     )
     expect((await run('api-key', 'revoke', 'abc')).code).toBe(2)
+  })
+})
+
+describe('CsvRecordCounter', () => {
+  it('counts records, not line breaks inside quoted fields, across chunk boundaries', () => {
+    const counter = new CsvRecordCounter()
+    const text = 'id,details\n1,"{""a"":\n""b""}"\n2,plain\n3,"x\ny"\n'
+    for (let i = 0; i < text.length; i += 3) counter.feed(Buffer.from(text.slice(i, i + 3)))
+    expect(counter.records).toBe(4)
   })
 })
