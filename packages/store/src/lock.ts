@@ -76,7 +76,7 @@ export function announceInDataDirLock(dir: string, entries: Record<string, strin
     kept.push(`${key} ${value}`)
   }
   const next = `${file}.${process.pid}.tmp`
-  writeFileSync(next, `${[first, ...kept].join('\n')}\n`, { mode: 0o600 })
+  writeFileSync(next, `${[first, ...kept].join('\n')}\n`)
   renameSync(next, file)
 }
 

@@ -11,6 +11,7 @@ import {
   scopeIncludes,
 } from '@vigil/store'
 import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
+import ipaddr from 'ipaddr.js'
 import { FailureLimiter } from './rate-limit.js'
 
 /** `public`: no credential; `agent`: an agent token; a scope: an API key holding it (or a higher one). */
@@ -125,7 +126,7 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): voi
       return
     }
 
-    const address = request.ip
+    const address = clientAddress(request.ip)
     const wait = failures.retryAfter(address, now().getTime())
     if (wait > 0) {
       request.log.warn(
@@ -188,6 +189,19 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): voi
     }
     return fail('unknown_credential', 'the API key is unknown or revoked')
   })
+}
+
+/**
+ * The address failed authentications are counted under: an IPv4 address as it is (also when IPv4-mapped),
+ * an IPv6 address by its /64, the smallest prefix a site is normally given (RFC 6177), so one client cannot
+ * step around the limit by rotating the addresses of its own network.
+ */
+export function clientAddress(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip
+  const parsed = ipaddr.process(ip)
+  if (parsed.kind() === 'ipv4') return parsed.toString()
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16))
+  return `${parts.join(':')}::/64`
 }
 
 /** The credential of an `Authorization: Bearer <credential>` header (RFC 6750), or undefined. */

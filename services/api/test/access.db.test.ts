@@ -220,6 +220,25 @@ describe('failed authentication', () => {
     }
   })
 
+  it('counts the addresses of one IPv6 /64 together', async () => {
+    const statuses: number[] = []
+    for (let host = 1; host <= 6; host++) {
+      const response = await app.inject({
+        url: '/v1/vantages',
+        headers: bearer('vgk_guess'),
+        remoteAddress: `2001:db8:5:5::${host.toString(16)}`,
+      })
+      statuses.push(response.statusCode)
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+    const neighbour = await app.inject({
+      url: '/v1/vantages',
+      headers: bearer(keys.read),
+      remoteAddress: '2001:db8:5:6::1',
+    })
+    expect(neighbour.statusCode).toBe(200)
+  })
+
   it('counts malformed and missing credentials as failures too, on agent routes as on operator routes', async () => {
     const remoteAddress = newAddress()
     const statuses: number[] = []

@@ -1,5 +1,6 @@
 // The per-token bucket: a minute's worth of requests at once, then one more each 60/limit seconds.
 import { describe, expect, it } from 'vitest'
+import { clientAddress } from '../src/access.js'
 import { FailureLimiter, RateLimiter, takeFromBucket } from '../src/rate-limit.js'
 
 describe('takeFromBucket', () => {
@@ -43,5 +44,16 @@ describe('FailureLimiter', () => {
     // b failed longest ago and was forgotten; a, c and d are still held back.
     expect(limiter.retryAfter('b', 2)).toBe(0)
     for (const address of ['a', 'c', 'd']) expect(limiter.retryAfter(address, 2)).toBeGreaterThan(0)
+  })
+})
+
+describe('clientAddress', () => {
+  it('counts IPv4 by address and IPv6 by its /64', () => {
+    expect(clientAddress('192.0.2.7')).toBe('192.0.2.7')
+    expect(clientAddress('::ffff:192.0.2.7')).toBe('192.0.2.7')
+    expect(clientAddress('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64')
+    expect(clientAddress('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64')
+    expect(clientAddress('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64')
+    expect(clientAddress('::1')).toBe('0:0:0:0::/64')
   })
 })
