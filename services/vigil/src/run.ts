@@ -153,7 +153,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       )
     }
 
-    const app = await buildApp({
+    const appDeps = {
       store,
       registry,
       version: VERSION,
@@ -161,9 +161,9 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       ingest: { maxBytes: config.api.maxIngestBytes, ratePerMinute: config.api.ingestRateLimit },
       silenceAfterMs: config.thresholds.silenceAfter,
       config,
-      routes: runs('api') ? 'all' : 'health',
       authFailuresPerMinute: config.api.authFailuresPerMinute,
-    })
+    }
+    const app = await buildApp({ ...appDeps, routes: runs('api') ? 'all' : 'health' })
     stops.push({ name: 'api', stop: () => app.close() })
     if (runs('api')) started.unshift('api')
     const host = options.host ?? config.api.host
@@ -188,7 +188,10 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     // report, export, import) find this socket in the data directory's lock file and work through it.
     let controlSocket: string | undefined
     if (store.kind === 'embedded') {
-      const control = await serveLocalControl(app)
+      // The commands need every route, also when this process serves only health and metrics on TCP.
+      const controlApp = runs('api') ? app : await buildApp({ ...appDeps, routes: 'all' })
+      if (controlApp !== app) stops.push({ name: 'control api', stop: () => controlApp.close() })
+      const control = await serveLocalControl(controlApp)
       stops.push({ name: 'control socket', stop: () => control.close() })
       announceInDataDirLock(store.location, { control: control.path, api: url })
       controlSocket = control.path

@@ -43,9 +43,11 @@ describe('vigil start', { timeout: 90_000 }, () => {
       const running = vigil.logs.find((entry) => String(entry.msg).startsWith('vigil is running'))
       expect(running?.services).toEqual(['alerter', 'notifier'])
       expect((await fetch(`${vigil.url}/readyz`)).status).toBe(200)
-      // Without the api's routes there is no key to make through it: the metrics listener needs none.
+      // The metrics listener needs no key; the api's port needs one, which `vigil api-key create` makes
+      // while this process runs (through it on the embedded store), though its api routes are off.
       expect((await fetch(`${vigil.url}/metrics`)).status).toBe(401)
       const metrics = await (await fetch(String(running?.metricsListen))).text()
+      expect((await vigil.get('/metrics')).status).toBe(200)
       expect(metrics).toContain('# TYPE vigil_incident_active gauge')
       expect(metrics).not.toContain('# TYPE probe_success gauge')
       expect((await fetch(`${vigil.url}/v1/measurements`)).status).toBe(404)

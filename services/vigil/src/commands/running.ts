@@ -117,9 +117,7 @@ export function unexpectedAnswer(
   return new VigilError(
     'API_REFUSED',
     `the running Vigil (pid ${running.pid}) answered ${answer.status}: ${message}`,
-    answer.status === 404
-      ? { hint: 'it serves no api routes: it was started with --only without api; include api, or stop it' }
-      : {},
+    answer.status === 404 ? { hint: 'it may be an older Vigil; run this command when it has stopped' } : {},
   )
 }
 
