@@ -120,3 +120,12 @@ describe('CsvRecordCounter', () => {
     expect(counter.records).toBe(4)
   })
 })
+
+describe('vigil agent-token create', () => {
+  it('refuses a vantage id an agent could not key its records under', async () => {
+    for (const vantage of ['kz:1', 'kz 1', '']) {
+      const result = await run('agent-token', 'create', '--vantage', vantage, '--data-dir', dir)
+      expect(result.code, vantage).toBe(2)
+    }
+  })
+})

@@ -60,7 +60,10 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
           type: 'object',
           additionalProperties: false,
           required: ['vantage'],
-          properties: { vantage: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\s:]+$' } },
+          properties: {
+            // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
+            vantage: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\s:]+$' },
+          },
         },
       },
     },

@@ -35,6 +35,11 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
     io.stderr('vigil agent-token create: --vantage ID is required\n')
     return 2
   }
+  // An agent keys its records `<vantage>:<unique>`, so the id holds no colon (nor spaces), as the api says.
+  if (action === 'create' && !/^[^\s:]{1,200}$/.test(values.vantage!)) {
+    io.stderr(`vigil agent-token create: --vantage must be 1 to 200 characters without spaces or colons\n`)
+    return 2
+  }
   const id = action === 'revoke' ? Number(rest[0]) : 0
   if (action === 'revoke' && !(Number.isSafeInteger(id) && id > 0)) {
     io.stderr(`vigil agent-token revoke: give the token's id (from list), got "${rest[0] ?? ''}"\n`)
