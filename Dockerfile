@@ -10,4 +10,8 @@ RUN pnpm install --frozen-lockfile --prod=false
 ENV NODE_ENV=production
 EXPOSE 8080
 ENTRYPOINT ["node", "--import", "tsx", "services/vigil/src/main.ts"]
+# Listening on every interface is what a container needs, and safe for the api: every route but /healthz
+# and /readyz needs an API key. Make the first one inside the container, which reaches the running Vigil
+# through its control socket: `docker exec CONTAINER node --import tsx services/vigil/src/main.ts api-key
+# create --scope admin --name NAME`. Publish the port on loopback or behind a TLS reverse proxy.
 CMD ["start", "--host", "0.0.0.0"]

@@ -119,15 +119,13 @@ it('emails one blackout for two cities, then one resolution, and nothing for one
     expect(alert!.html).toContain('http://grafana.example/d/vigil-rally-day')
     expect(latencyMs).toBeLessThan(60_000)
 
-    const incidents = (await (
-      await fetch(`${vigil.url}/v1/incidents?kind=blackout&state=firing`)
-    ).json()) as {
+    const incidents = (await (await vigil.get(`/v1/incidents?kind=blackout&state=firing`)).json()) as {
       incidents: Array<{ region: string | null; level: string }>
     }
     expect(incidents.incidents.map((i) => i.region).sort()).toEqual(
       expect.arrayContaining(['Almaty', 'Nur-Sultan']),
     )
-    const metrics = await (await fetch(`${vigil.url}/metrics`)).text()
+    const metrics = await (await vigil.get(`/metrics`)).text()
     expect(metrics).toContain('vigil_incident_active{kind="blackout",region="Almaty",level="critical"} 1')
 
     // They come back: exactly one resolved email.

@@ -67,13 +67,27 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(root, '.env.example'))).toBe(true)
   })
 
-  it('points Prometheus at every Vigil service', () => {
+  it('publishes ports on loopback only, and the api listens on every interface only with keys required', () => {
+    for (const [name, service] of Object.entries(compose.services) as Array<
+      [string, Service & { ports?: string[] }]
+    >) {
+      for (const port of service.ports ?? [])
+        expect(port, name).toMatch(/^(127\.0\.0\.1|\$\{VIGIL_API_PUBLISH:-127\.0\.0\.1\}):/)
+      if (!name.startsWith('vigil-')) continue
+      const command = service.command!
+      expect(command[command.indexOf('--metrics-listen') + 1], name).toBe('0.0.0.0:9464')
+      // Only the api listens beyond the container's loopback, where every route but health needs a key.
+      if (name !== 'vigil-api') expect(command, name).not.toContain('--host')
+    }
+  })
+
+  it('points Prometheus at the metrics listener of every Vigil service', () => {
     const prometheus = parse(readFileSync(path.join(root, 'config/prometheus/prometheus.yml'), 'utf8')) as {
       scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>
     }
     const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))
     for (const name of Object.keys(compose.services).filter((n) => n.startsWith('vigil-'))) {
-      expect(targets).toContain(`${name}:8080`)
+      expect(targets).toContain(`${name}:9464`)
     }
   })
 })

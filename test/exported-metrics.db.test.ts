@@ -22,7 +22,7 @@ it('exports every metric the dashboards and rules use', async () => {
     connection: database.connection,
   })
   try {
-    const scrape = await (await fetch(`${vigil.url}/metrics`)).text()
+    const scrape = await (await vigil.get(`/metrics`)).text()
     const exported = new Set([...scrape.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!))
     const used = new Set([...dashboardExpressions(), ...ruleExpressions()].flatMap(metricNames))
     const missing = [...used].filter((name) => !exported.has(name))

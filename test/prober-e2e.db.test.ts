@@ -43,14 +43,14 @@ it('measures, stores and exports without being asked', async () => {
     let rows: Array<{ target: string; ok: boolean; details: { statusCode: number } }> = []
     for (let attempt = 0; attempt < 60 && rows.length < 2; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 250))
-      const body = (await (await fetch(`${vigil.url}/v1/measurements?target=azattyq`)).json()) as {
+      const body = (await (await vigil.get(`/v1/measurements?target=azattyq`)).json()) as {
         measurements: typeof rows
       }
       rows = body.measurements
     }
     expect(rows.length).toBeGreaterThanOrEqual(2)
     expect(rows[0]).toMatchObject({ target: 'azattyq', ok: true, details: { statusCode: 200 } })
-    const metrics = await (await fetch(`${vigil.url}/metrics`)).text()
+    const metrics = await (await vigil.get(`/metrics`)).text()
     expect(metrics).toContain(
       'probe_success{target="azattyq",kind="http",vantage="test-almaty",region="Almaty"} 1',
     )

@@ -2,6 +2,7 @@
 // api's URL. The caller decides how it ends: SIGTERM for a clean stop, SIGKILL for a crash.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { runCli } from '@vigil/vigil'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MAIN = fileURLToPath(new URL('../../services/vigil/src/main.ts', import.meta.url))
@@ -12,6 +13,13 @@ export interface VigilProcess {
   /** Every log line so far, parsed. */
   logs: Array<Record<string, unknown>>
   output(): string
+  /**
+   * A new API key of `scope` (default read), made as an operator makes one while Vigil runs: with
+   * `vigil api-key create` on the same database (through the running process on the embedded store).
+   */
+  apiKey(scope?: 'read' | 'operate' | 'admin'): Promise<string>
+  /** GET `path` of the api with an API key of scope read, made on first use. */
+  get(path: string): Promise<Response>
   /** Sends the signal and resolves with the exit code (or the signal's name). */
   stop(signal?: NodeJS.Signals): Promise<number | string>
 }
@@ -72,14 +80,54 @@ export async function spawnVigil(options: SpawnOptions): Promise<VigilProcess> {
       reject(new Error(`vigil exited with ${code} before it started:\n${text}`))
     })
   })
+  const apiKey = (scope: 'read' | 'operate' | 'admin' = 'read') =>
+    createApiKeyWithCli(options.connection, scope)
+  let readKey: Promise<string> | undefined
   return {
     child,
     url,
     logs,
     output: () => text,
+    apiKey,
+    async get(path) {
+      readKey ??= apiKey('read')
+      return fetch(`${url}${path}`, { headers: { authorization: `Bearer ${await readKey}` } })
+    },
     stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited
     },
   }
+}
+
+/** `vigil api-key create --scope SCOPE` on the database of `connection`, in-process; returns the key. */
+export async function createApiKeyWithCli(
+  connection: { databaseUrl?: string; dataDir?: string },
+  scope: 'read' | 'operate' | 'admin',
+): Promise<string> {
+  let stdout = ''
+  let stderr = ''
+  const { databaseUrl, dataDir } = connection
+  const code = await runCli(
+    [
+      'api-key',
+      'create',
+      '--scope',
+      scope,
+      '--name',
+      `test ${scope}`,
+      ...(databaseUrl ? [] : ['--data-dir', dataDir!]),
+    ],
+    databaseUrl ? { DATABASE_URL: databaseUrl } : {},
+    {
+      stdout: (chunk) => {
+        stdout += chunk
+      },
+      stderr: (chunk) => {
+        stderr += chunk
+      },
+    },
+  )
+  if (code !== 0) throw new Error(`vigil api-key create exited with ${code}: ${stderr}`)
+  return stdout.trim()
 }

@@ -122,7 +122,7 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
       from: smtp.from,
       timeout: smtp.timeout,
     },
-    api: { ...raw.api, publicUrl: raw.api.publicUrl },
+    api: { ...raw.api, publicUrl: raw.api.publicUrl, metricsListen: raw.api.metricsListen },
     store: raw.store,
     agent: { ...raw.agent, apiUrl: raw.agent.apiUrl, token: raw.agent.token },
     observatories: {

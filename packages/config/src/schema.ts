@@ -296,6 +296,10 @@ const apiSchema = z.strictObject({
   publicUrl: url(['http', 'https']).optional(),
   maxIngestBytes: byteSize().default(16 * 1_048_576),
   ingestRateLimit: positiveInt().default(120),
+  // Failed authentications per client address and minute before the api answers 429.
+  authFailuresPerMinute: positiveInt().max(10_000).default(10),
+  // A second address serving only GET /metrics without a key, for a scraper on a private network.
+  metricsListen: z.strictObject({ host: host(), port: z.number().int().min(0).max(65_535) }).optional(),
 })
 
 const storeSchema = z.strictObject({

@@ -324,6 +324,10 @@ export interface ApiSettings {
   maxIngestBytes: number
   /** Ingest requests per minute per agent token. */
   ingestRateLimit: number
+  /** Failed authentications a client address may make per minute before it gets 429. */
+  authFailuresPerMinute: number
+  /** Where GET /metrics is served without a key (and nothing else); absent: no such listener. */
+  metricsListen: { host: string; port: number } | undefined
 }
 
 export interface StoreSettings {

@@ -17,6 +17,21 @@ export {
   type VantageStatus,
   vantageStatus,
 } from './agents.js'
+export {
+  API_KEY_PREFIX,
+  API_KEY_SCOPES,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  authenticateApiKey,
+  type CreatedApiKey,
+  createApiKey,
+  generateApiKey,
+  hashApiKey,
+  isApiKeyScope,
+  listApiKeys,
+  revokeApiKey,
+  scopeIncludes,
+} from './api-keys.js'
 export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js'
 export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
 export {
@@ -45,6 +60,7 @@ export {
   raiseIncident,
   resolveIncident,
 } from './incidents.js'
+export { announceInDataDirLock, type DataDirHolder, dataDirHolder } from './lock.js'
 export { insertMeasurementBatch } from './measurement-batches.js'
 export {
   insertMeasurements,

@@ -1,7 +1,9 @@
 // An exclusive lock on an embedded data directory, held by a pid file. A lock left by a process that was
 // killed is taken over: its pid no longer runs, or now belongs to another process (containers restart
-// with the same small pids), which the process start time recorded beside the pid tells apart.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+// with the same small pids), which the process start time recorded beside the pid tells apart. The holder
+// may add `key value` lines after the first (e.g. where its control socket is), for other commands to find
+// it by.
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { VigilError } from '@vigil/errors'
 
@@ -11,7 +13,8 @@ export interface DataDirLock {
 
 const heldHere = new Set<string>()
 
-export function acquireDataDirLock(dir: string): DataDirLock {
+export function acquireDataDirLock(dataDir: string): DataDirLock {
+  const dir = path.resolve(dataDir)
   if (heldHere.has(dir)) {
     throw new VigilError('DATA_DIR_LOCKED', `the data directory ${dir} is already open in this process`)
   }
@@ -53,11 +56,57 @@ export function acquireDataDirLock(dir: string): DataDirLock {
   throw new VigilError('DATA_DIR_LOCKED', `could not lock the data directory ${dir}`)
 }
 
-function readHolder(file: string): { pid: number; startTime: string | undefined } | undefined {
+/**
+ * Adds `key value` lines to the lock this process holds on `dir` (replacing earlier ones), e.g. where its
+ * control socket listens. The file is replaced by a rename, so the lock never disappears meanwhile.
+ * Keys are single words; values end at the line.
+ */
+export function announceInDataDirLock(dir: string, entries: Record<string, string>): void {
+  const resolved = path.resolve(dir)
+  if (!heldHere.has(resolved)) {
+    throw new VigilError('DATA_DIR_LOCKED', `this process does not hold the lock on ${resolved}`)
+  }
+  const file = path.join(resolved, 'vigil.pid')
+  const [first, ...rest] = readFileSync(file, 'utf8').split('\n')
+  const kept = rest.filter((line) => line.trim() !== '' && !(line.split(' ')[0]! in entries))
+  for (const [key, value] of Object.entries(entries)) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(key) || /[\r\n]/.test(value)) {
+      throw new VigilError('DATA_DIR_UNUSABLE', `cannot record "${key}" in ${file}`)
+    }
+    kept.push(`${key} ${value}`)
+  }
+  const next = `${file}.${process.pid}.tmp`
+  writeFileSync(next, `${[first, ...kept].join('\n')}\n`)
+  renameSync(next, file)
+}
+
+export interface DataDirHolder {
+  pid: number
+  /** The `key value` lines the holder announced. */
+  entries: Record<string, string>
+}
+
+/** The live process holding the lock on `dir` (not this one), with what it announced; undefined when none. */
+export function dataDirHolder(dir: string): DataDirHolder | undefined {
+  const file = path.join(path.resolve(dir), 'vigil.pid')
+  const holder = readHolder(file)
+  if (!holder || holder.pid === process.pid || !isSameProcessRunning(holder)) return undefined
+  return { pid: holder.pid, entries: holder.entries }
+}
+
+function readHolder(
+  file: string,
+): { pid: number; startTime: string | undefined; entries: Record<string, string> } | undefined {
   try {
-    const [pid, startTime] = readFileSync(file, 'utf8').trim().split(/\s+/)
+    const [first = '', ...rest] = readFileSync(file, 'utf8').split('\n')
+    const [pid, startTime] = first.trim().split(/\s+/)
     const parsed = Number.parseInt(pid ?? '', 10)
-    return Number.isInteger(parsed) && parsed > 0 ? { pid: parsed, startTime } : undefined
+    const entries: Record<string, string> = {}
+    for (const line of rest) {
+      const space = line.indexOf(' ')
+      if (space > 0) entries[line.slice(0, space)] = line.slice(space + 1)
+    }
+    return Number.isInteger(parsed) && parsed > 0 ? { pid: parsed, startTime, entries } : undefined
   } catch {
     return undefined
   }

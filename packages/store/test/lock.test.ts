@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { isVigilError } from '@vigil/errors'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { acquireDataDirLock } from '../src/lock.js'
+import { acquireDataDirLock, announceInDataDirLock, dataDirHolder } from '../src/lock.js'
 
 let dir: string
 beforeEach(() => {
@@ -44,5 +44,32 @@ describe('data directory lock', () => {
     acquireDataDirLock(dir).release()
     writeFileSync(path.join(dir, 'vigil.pid'), `${process.pid} 1\n`)
     acquireDataDirLock(dir).release()
+  })
+
+  it('keeps what its holder announces beside the pid, and tells another process who holds it', () => {
+    const lock = acquireDataDirLock(dir)
+    announceInDataDirLock(dir, { control: '/run/vigil control/api.sock', api: 'http://127.0.0.1:1' })
+    announceInDataDirLock(dir, { control: '/run/other.sock' })
+    const text = readFileSync(path.join(dir, 'vigil.pid'), 'utf8')
+    expect(text).toMatch(
+      new RegExp(`^${process.pid}( \\d+)?\napi http://127.0.0.1:1\ncontrol /run/other.sock\n$`),
+    )
+    // This process holds it: it is nobody else's.
+    expect(dataDirHolder(dir)).toBeUndefined()
+    expect(() => announceInDataDirLock(dir, { 'bad key': 'x' })).toThrow(/cannot record/)
+    expect(() => announceInDataDirLock(dir, { control: 'a\nb' })).toThrow(/cannot record/)
+    lock.release()
+    expect(() => announceInDataDirLock(dir, { control: 'x' })).toThrow(/does not hold the lock/)
+
+    // A live other process (the test worker's parent) that announced a socket.
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8')
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    writeFileSync(path.join(dir, 'vigil.pid'), `${process.ppid} ${startTime}\ncontrol /tmp/x/api.sock\n`)
+    expect(dataDirHolder(dir)).toEqual({ pid: process.ppid, entries: { control: '/tmp/x/api.sock' } })
+    // The old format, and a stale lock.
+    writeFileSync(path.join(dir, 'vigil.pid'), `${process.ppid} ${startTime}\n`)
+    expect(dataDirHolder(dir)).toEqual({ pid: process.ppid, entries: {} })
+    writeFileSync(path.join(dir, 'vigil.pid'), '2147483646 12345\ncontrol /tmp/x/api.sock\n')
+    expect(dataDirHolder(dir)).toBeUndefined()
   })
 })

@@ -1,10 +1,16 @@
 // The alerter over real stored measurements: a two-city blackout seen from abroad goes pending, fires,
 // holds through hysteresis and resolves; one target down is not a blackout.
 import { createAlerter } from '@vigil/alerter'
-import { buildApp } from '@vigil/api'
+import { bearer, buildApp } from '@vigil/api'
 import { parseConfig } from '@vigil/config'
 import { createMetricsRegistry } from '@vigil/metrics'
-import { insertMeasurements, type NewMeasurement, openIncidents, queryIncidents } from '@vigil/store'
+import {
+  createApiKey,
+  insertMeasurements,
+  type NewMeasurement,
+  openIncidents,
+  queryIncidents,
+} from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { registerConfiguredTargets } from '../../vigil/src/register.js'
@@ -149,14 +155,17 @@ describe('the alerter', () => {
       registry: createMetricsRegistry({ version: 't', defaultMetrics: false }),
       version: 't',
     })
-    const listed = (await app.inject('/v1/incidents?kind=blackout&region=Almaty')).json()
+    const read = bearer((await createApiKey(store.sql, { name: 'test', scope: 'read' })).key)
+    const listed = (
+      await app.inject({ url: '/v1/incidents?kind=blackout&region=Almaty', headers: read })
+    ).json()
     expect(listed.incidents[0]).toMatchObject({
       kind: 'blackout',
       region: 'Almaty',
       level: 'critical',
       state: 'resolved',
     })
-    expect((await app.inject('/v1/incidents?state=burning')).statusCode).toBe(400)
+    expect((await app.inject({ url: '/v1/incidents?state=burning', headers: read })).statusCode).toBe(400)
     await app.close()
   })
 

@@ -18,6 +18,9 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
+import { enforceAccess, SECURITY_SCHEMES } from './access.js'
+import { adminRoutes } from './routes/admin.js'
+import { exportRoutes } from './routes/exports.js'
 import { healthRoutes } from './routes/health.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { ingestRoutes } from './routes/ingest.js'
@@ -47,6 +50,8 @@ export interface ApiDeps {
   config?: VigilConfig
   /** `health`: only /healthz, /readyz and /metrics, for a process that runs another service alone. */
   routes?: 'all' | 'health'
+  /** Failed authentications a client address may make per minute before it gets 429 (default 10). */
+  authFailuresPerMinute?: number
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -62,6 +67,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   })
 
   instrument(app, deps.registry)
+  // Before any route: every route is registered with its access, and every request is checked first.
+  enforceAccess(app, { store: deps.store, failuresPerMinute: deps.authFailuresPerMinute ?? 10 })
   // Vantage liveness comes from the store; the process serving the api exports it, not every service.
   if (deps.routes !== 'health')
     registerVantageMetrics(deps.registry, deps.store, deps.silenceAfterMs ?? 5 * 60_000)
@@ -84,6 +91,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
+      components: { securitySchemes: SECURITY_SCHEMES },
       info: {
         title: 'Vigil API',
         description: 'Measurements, incidents and reports of internet and media disruption.',
@@ -106,6 +115,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   })
   await app.register(vantageRoutes, { store: deps.store, silenceAfterMs: deps.silenceAfterMs ?? 5 * 60_000 })
   await app.register(silenceRoutes, { store: deps.store })
+  await app.register(exportRoutes, { store: deps.store })
+  await app.register(adminRoutes, { store: deps.store, config: deps.config })
   if (deps.config) await app.register(rallyReportRoutes, { store: deps.store, config: deps.config })
   return app
 }

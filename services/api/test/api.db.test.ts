@@ -4,13 +4,16 @@ import { insertMeasurements, upsertVantage } from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Inject, injectWithKey } from './support.js'
 
 let store: TestStore
 let app: FastifyInstance
+let inject: Inject
 
 beforeAll(async () => {
   store = await openTestStore()
   app = await buildApp({ store, registry: createMetricsRegistry({ version: 'test' }), version: 'test' })
+  inject = await injectWithKey(app, store.sql, 'read')
   await upsertVantage(store.sql, {
     id: 'kz-1',
     country: 'KZ',
@@ -41,15 +44,15 @@ afterAll(async () => {
 
 describe('health', () => {
   it('answers /healthz and /readyz when the database answers', async () => {
-    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' })
-    const ready = await app.inject('/readyz')
+    expect((await inject('/healthz')).json()).toEqual({ status: 'ok' })
+    const ready = await inject('/readyz')
     expect(ready.statusCode).toBe(200)
     expect(ready.json().status).toBe('ready')
   })
 
   it('serves Prometheus text at /metrics, counting requests by route pattern', async () => {
-    await app.inject('/v1/measurements?target=social/facebook')
-    const response = await app.inject('/metrics')
+    await inject('/v1/measurements?target=social/facebook')
+    const response = await inject('/metrics')
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toContain('text/plain; version=0.0.4')
     expect(response.body).toContain('vigil_build_info{version="test"')
@@ -62,7 +65,7 @@ describe('health', () => {
 
 describe('GET /v1/measurements', () => {
   it('filters by target, region and time, newest first', async () => {
-    const response = await app.inject({
+    const response = await inject({
       url: '/v1/measurements',
       query: {
         target: 'social/facebook',
@@ -98,7 +101,7 @@ describe('GET /v1/measurements', () => {
     const seen: number[] = []
     let cursor: string | undefined
     do {
-      const response = await app.inject({
+      const response = await inject({
         url: '/v1/measurements',
         query: { vantage: 'kz-1', limit: '7', ...(cursor ? { cursor } : {}) },
       })
@@ -121,14 +124,14 @@ describe('GET /v1/measurements', () => {
     ['from=2019-07-07T00:00:00Z&to=2019-07-06T00:00:00Z', /from must be before querystring\/to/],
     ['cursor=bm9wZQ', /cursor is not a cursor this api gave out/],
   ])('answers 400 with a clear message for %s', async (query, message) => {
-    const response = await app.inject(`/v1/measurements?${query}`)
+    const response = await inject(`/v1/measurements?${query}`)
     expect(response.statusCode).toBe(400)
     expect(response.json().error).toBe('bad_request')
     expect(response.json().message).toMatch(message)
   })
 
   it('answers 404 for unknown routes', async () => {
-    const response = await app.inject('/v1/nothing')
+    const response = await inject('/v1/nothing')
     expect(response.statusCode).toBe(404)
     expect(response.json().message).toBe('no route for GET /v1/nothing')
   })
@@ -136,14 +139,14 @@ describe('GET /v1/measurements', () => {
 
 describe('docs', () => {
   it('serves the OpenAPI document and its page at /docs', async () => {
-    const spec = (await app.inject('/docs/json')).json()
+    const spec = (await inject('/docs/json')).json()
     expect(spec.openapi).toMatch(/^3\./)
     expect(Object.keys(spec.paths)).toContain('/v1/measurements')
     let url = '/docs'
-    let page = await app.inject(url)
+    let page = await inject(url)
     for (let hops = 0; page.statusCode === 302 && hops < 3; hops++) {
       url = new URL(String(page.headers.location), `http://localhost${url}`).pathname
-      page = await app.inject(url)
+      page = await inject(url)
     }
     expect(page.statusCode).toBe(200)
     expect(page.body).toContain('swagger')

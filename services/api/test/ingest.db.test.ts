@@ -7,6 +7,7 @@ import { createAgentToken, ensureVantage, revokeAgentToken } from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { injectWithKey } from './support.js'
 
 let store: TestStore
 let app: FastifyInstance
@@ -259,7 +260,7 @@ describe('heartbeats and GET /v1/vantages', () => {
     expect(badField.json().message).toMatch(/spoolBacklog/)
 
     await store.sql`update vantages set last_seen_at = now() - interval '2 hours' where id = 'kz-aktau-1'`
-    const response = await app.inject('/v1/vantages')
+    const response = await (await injectWithKey(app, store.sql, 'read'))('/v1/vantages')
     expect(response.statusCode).toBe(200)
     const byId = Object.fromEntries(
       (response.json().vantages as Array<{ id: string }>).map((vantage) => [vantage.id, vantage]),

@@ -7,9 +7,11 @@ import { openTestStore, type TestStore } from '@vigil/store/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SimulationResult, shippedConfig, simulateRallyDay } from '../../../bench/simulate-rally-day.js'
+import { type Inject, injectWithKey } from './support.js'
 
 let store: TestStore
 let app: FastifyInstance
+let inject: Inject
 let config: VigilConfig
 let seed: SimulationResult
 
@@ -23,6 +25,7 @@ beforeAll(async () => {
     version: 'test',
     config,
   })
+  inject = await injectWithKey(app, store.sql, 'read')
 }, 120_000)
 
 afterAll(async () => {
@@ -32,7 +35,7 @@ afterAll(async () => {
 
 describe('GET /v1/reports/rally', () => {
   it('answers JSON by default with the seeded numbers', async () => {
-    const response = await app.inject({ url: '/v1/reports/rally?date=2019-07-06' })
+    const response = await inject({ url: '/v1/reports/rally?date=2019-07-06' })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toContain('application/json')
     const report = response.json()
@@ -47,24 +50,24 @@ describe('GET /v1/reports/rally', () => {
   })
 
   it('renders one city as HTML, Markdown or CSV', async () => {
-    const html = await app.inject({ url: '/v1/reports/rally?date=2019-07-06&city=Nur-Sultan&format=html' })
+    const html = await inject({ url: '/v1/reports/rally?date=2019-07-06&city=Nur-Sultan&format=html' })
     expect(html.headers['content-type']).toContain('text/html')
     expect(html.body).toContain('data-city="Nur-Sultan"')
     expect(html.body).not.toContain('data-city="Almaty"')
-    const md = await app.inject({ url: '/v1/reports/rally?date=2019-07-06&city=Astana&format=md' })
+    const md = await inject({ url: '/v1/reports/rally?date=2019-07-06&city=Astana&format=md' })
     expect(md.body).toContain('\u22121 h 0 min before the announced 10:00')
-    const csv = await app.inject({ url: '/v1/reports/rally?date=2019-07-06&format=csv&resolution=1' })
+    const csv = await inject({ url: '/v1/reports/rally?date=2019-07-06&format=csv&resolution=1' })
     expect(csv.headers['content-type']).toContain('text/csv')
     expect(csv.body.split('\n').filter((line) => line.startsWith('detention,'))).toHaveLength(4)
   })
 
   it('refuses a bad date, an unknown city and an unknown format', async () => {
-    expect((await app.inject({ url: '/v1/reports/rally?date=06.07.2019' })).statusCode).toBe(400)
-    expect((await app.inject({ url: '/v1/reports/rally' })).statusCode).toBe(400)
-    const city = await app.inject({ url: '/v1/reports/rally?date=2019-07-06&city=Paris' })
+    expect((await inject({ url: '/v1/reports/rally?date=06.07.2019' })).statusCode).toBe(400)
+    expect((await inject({ url: '/v1/reports/rally' })).statusCode).toBe(400)
+    const city = await inject({ url: '/v1/reports/rally?date=2019-07-06&city=Paris' })
     expect(city.statusCode).toBe(400)
     expect(city.json().message).toContain('Paris')
-    expect((await app.inject({ url: '/v1/reports/rally?date=2019-07-06&format=pdf' })).statusCode).toBe(400)
+    expect((await inject({ url: '/v1/reports/rally?date=2019-07-06&format=pdf' })).statusCode).toBe(400)
   })
 })
 
@@ -76,7 +79,7 @@ describe('CSV exports', () => {
     let url: string | undefined = `/v1/measurements?${range}&limit=100&format=csv`
     let pages = 0
     while (url) {
-      const response = await app.inject({ url })
+      const response = await inject({ url })
       expect(response.statusCode).toBe(200)
       expect(response.headers['content-type']).toContain('text/csv')
       const lines = response.body.trimEnd().split('\n')
@@ -93,13 +96,13 @@ describe('CSV exports', () => {
   })
 
   it('answers CSV to Accept: text/csv, and JSON when format=json says so', async () => {
-    const csv = await app.inject({
+    const csv = await inject({
       url: `/v1/measurements?${range}&limit=5`,
       headers: { accept: 'text/csv' },
     })
     expect(csv.body.trimEnd().split('\n')).toHaveLength(6)
     expect(csv.headers['vigil-next-cursor']).toBeTruthy()
-    const json = await app.inject({
+    const json = await inject({
       url: `/v1/measurements?${range}&limit=5&format=json`,
       headers: { accept: 'text/csv' },
     })
@@ -107,7 +110,7 @@ describe('CSV exports', () => {
   })
 
   it('streams incidents as CSV', async () => {
-    const response = await app.inject({
+    const response = await inject({
       url: '/v1/incidents?from=2019-07-06T00:00:00Z&to=2019-07-07T00:00:00Z&format=csv',
     })
     const lines = response.body.trimEnd().split('\n')

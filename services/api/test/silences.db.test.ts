@@ -6,9 +6,11 @@ import { activeSilences } from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Inject, injectWithKey } from './support.js'
 
 let store: TestStore
 let app: FastifyInstance
+let inject: Inject
 
 beforeAll(async () => {
   store = await openTestStore()
@@ -17,6 +19,7 @@ beforeAll(async () => {
     registry: createMetricsRegistry({ version: 'test', defaultMetrics: false }),
     version: 'test',
   })
+  inject = await injectWithKey(app, store.sql, 'operate')
 })
 
 afterAll(async () => {
@@ -28,7 +31,7 @@ const future = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISO
 
 describe('/v1/silences', () => {
   it('creates, lists and lifts a silence', async () => {
-    const created = await app.inject({
+    const created = await inject({
       method: 'POST',
       url: '/v1/silences',
       payload: {
@@ -47,19 +50,19 @@ describe('/v1/silences', () => {
     })
     expect((await activeSilences(store.sql, new Date())).map((s) => s.id)).toEqual([silence.id])
 
-    const listed = await app.inject('/v1/silences')
+    const listed = await inject('/v1/silences')
     expect(listed.json().silences.map((s: { id: number }) => s.id)).toContain(silence.id)
 
-    expect((await app.inject({ method: 'DELETE', url: `/v1/silences/${silence.id}` })).statusCode).toBe(204)
-    const again = await app.inject({ method: 'DELETE', url: `/v1/silences/${silence.id}` })
+    expect((await inject({ method: 'DELETE', url: `/v1/silences/${silence.id}` })).statusCode).toBe(204)
+    const again = await inject({ method: 'DELETE', url: `/v1/silences/${silence.id}` })
     expect(again.statusCode).toBe(404)
     expect(again.json().message).toBe(`no silence with id ${silence.id}`)
-    expect((await app.inject('/v1/silences')).json().silences).toEqual([])
+    expect((await inject('/v1/silences')).json().silences).toEqual([])
   })
 
   it('answers 400 naming the field that is wrong', async () => {
     const post = (payload: Record<string, unknown>) =>
-      app.inject({ method: 'POST', url: '/v1/silences', payload })
+      inject({ method: 'POST', url: '/v1/silences', payload })
     const valid = { matchers: {}, endsAt: future(1), comment: 'all quiet' }
 
     const badKind = await post({ ...valid, matchers: { kinds: ['outage'] } })
@@ -82,6 +85,6 @@ describe('/v1/silences', () => {
     expect(unknown.statusCode).toBe(400)
     expect(unknown.json().message).toContain('body/matchers')
 
-    expect((await app.inject({ method: 'DELETE', url: '/v1/silences/abc' })).statusCode).toBe(400)
+    expect((await inject({ method: 'DELETE', url: '/v1/silences/abc' })).statusCode).toBe(400)
   })
 })

@@ -4,6 +4,7 @@ import { createMetricsRegistry } from '@vigil/metrics'
 import { recordHeartbeat, upsertVantage } from '@vigil/store'
 import { openTestStore } from '@vigil/store/testing'
 import { expect, it } from 'vitest'
+import { injectWithKey } from './support.js'
 
 it('exports every vantage with its last heartbeat, backlog and skew', async () => {
   const store = await openTestStore()
@@ -38,7 +39,7 @@ it('exports every vantage with its last heartbeat, backlog and skew', async () =
       spoolBacklog: 1234,
       agentVersion: '0.1.0',
     })
-    const text = (await app.inject('/metrics')).body
+    const text = (await (await injectWithKey(app, store.sql, 'read'))('/metrics')).body
     const labels = 'vantage="kz-uralsk-1",region="Uralsk",role="in_country"'
     expect(text).toContain(
       `vigil_vantage_last_seen_timestamp_seconds{${labels}} ${receivedAt.getTime() / 1000}`,

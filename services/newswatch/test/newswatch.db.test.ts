@@ -3,10 +3,10 @@
 // later item raises the count; broken and hostile sources are recorded in health without stopping the rest;
 // the api serves the reports and the sources' health.
 import { readdirSync, readFileSync } from 'node:fs'
-import { buildApp } from '@vigil/api'
+import { bearer, buildApp } from '@vigil/api'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
 import { createNewswatch, type NewswatchRun } from '@vigil/newswatch'
-import { getSource, listSources, queryIncidents, queryReports } from '@vigil/store'
+import { createApiKey, getSource, listSources, queryIncidents, queryReports } from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -333,8 +333,9 @@ describe('the api', () => {
       version: 'test',
       logger: false,
     })
+    const read = bearer((await createApiKey(store.sql, { name: 'test', scope: 'read' })).key)
     try {
-      const almaty = await app.inject('/v1/reports?city=Almaty')
+      const almaty = await app.inject({ url: '/v1/reports?city=Almaty', headers: read })
       expect(almaty.statusCode).toBe(200)
       const [report] = almaty.json().reports
       expect(report).toMatchObject({
@@ -349,18 +350,21 @@ describe('the api', () => {
         'en-outlet',
       ])
 
-      const june = await app.inject('/v1/reports?from=2019-06-01&to=2019-06-30&limit=5')
+      const june = await app.inject({
+        url: '/v1/reports?from=2019-06-01&to=2019-06-30&limit=5',
+        headers: read,
+      })
       expect(june.json().reports.map((r: { cities: string[] }) => r.cities)).toEqual([['Nur-Sultan']])
-      const sameDay = await app.inject('/v1/reports?from=2019-07-06&to=2019-07-06')
+      const sameDay = await app.inject({ url: '/v1/reports?from=2019-07-06&to=2019-07-06', headers: read })
       expect(sameDay.json().reports).toHaveLength(1)
 
       for (const query of ['from=6.7.2019', 'from=2019-07-07&to=2019-07-06', 'limit=0', 'colour=red']) {
-        const bad = await app.inject(`/v1/reports?${query}`)
+        const bad = await app.inject({ url: `/v1/reports?${query}`, headers: read })
         expect(bad.statusCode, query).toBe(400)
         expect(bad.json().error).toBe('bad_request')
       }
 
-      const sources = await app.inject('/v1/sources')
+      const sources = await app.inject({ url: '/v1/sources', headers: read })
       expect(sources.statusCode).toBe(200)
       const byName = Object.fromEntries(
         sources.json().sources.map((source: { name: string }) => [source.name, source]),

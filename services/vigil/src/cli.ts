@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { describeError } from '@vigil/errors'
 import { agentCommand } from './commands/agent.js'
 import { agentTokenCommand } from './commands/agent-token.js'
+import { apiKeyCommand } from './commands/api-key.js'
 import { checkConfigCommand } from './commands/check-config.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
@@ -34,7 +35,8 @@ interface Command {
 const commands: Record<string, Command> = {
   start: {
     summary: 'run every Vigil service in one process (embedded database unless DATABASE_URL is set)',
-    usage: 'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST] [--only api,prober,...]',
+    usage:
+      'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST] [--metrics-listen HOST:PORT] [--only api,prober,...]',
     run: startCommand,
   },
   migrate: {
@@ -61,6 +63,12 @@ const commands: Record<string, Command> = {
     summary: 'create (printed once), list or revoke the tokens agents upload with',
     usage: 'vigil agent-token create --vantage ID | list | revoke ID [--config FILE] [--data-dir DIR]',
     run: agentTokenCommand,
+  },
+  'api-key': {
+    summary: 'create (printed once), list or revoke the API keys operators use (scopes read, operate, admin)',
+    usage:
+      'vigil api-key create --scope read|operate|admin --name TEXT | list | revoke ID [--config FILE] [--data-dir DIR]',
+    run: apiKeyCommand,
   },
   news: {
     summary: 'scan one feed or page (file or URL) and print each item as newswatch reads it (no database)',

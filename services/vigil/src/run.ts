@@ -2,7 +2,7 @@
 // service is started here and stopped here, in reverse order.
 
 import { createAlerter } from '@vigil/alerter'
-import { buildApp } from '@vigil/api'
+import { buildApp, serveLocalControl, startMetricsListener } from '@vigil/api'
 import { createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
@@ -11,6 +11,7 @@ import { createNotifier } from '@vigil/notify'
 import { createOoniPoller } from '@vigil/observatories'
 import { createProber } from '@vigil/prober'
 import {
+  announceInDataDirLock,
   BufferedWriter,
   createWriteMetrics,
   insertMeasurements,
@@ -37,11 +38,17 @@ export interface StartOptions {
   logger: Logger
   /** The services to run; all when absent. The HTTP server always runs for /metrics and health. */
   services?: ReadonlySet<ServiceName> | undefined
+  /** Where GET /metrics is also served without a key; overrides the config's api.metricsListen. */
+  metricsListen?: { host: string; port: number } | undefined
 }
 
 export interface RunningVigil {
   /** The api's base URL, e.g. http://127.0.0.1:8080 */
   url: string
+  /** The metrics listener's address (host:port), when one was asked for. */
+  metricsAddress: string | undefined
+  /** The control socket other `vigil` commands reach this process by (embedded store only). */
+  controlSocket: string | undefined
   store: Store
   stop(): Promise<void>
 }
@@ -146,7 +153,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       )
     }
 
-    const app = await buildApp({
+    const appDeps = {
       store,
       registry,
       version: VERSION,
@@ -154,8 +161,9 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       ingest: { maxBytes: config.api.maxIngestBytes, ratePerMinute: config.api.ingestRateLimit },
       silenceAfterMs: config.thresholds.silenceAfter,
       config,
-      routes: runs('api') ? 'all' : 'health',
-    })
+      authFailuresPerMinute: config.api.authFailuresPerMinute,
+    }
+    const app = await buildApp({ ...appDeps, routes: runs('api') ? 'all' : 'health' })
     stops.push({ name: 'api', stop: () => app.close() })
     if (runs('api')) started.unshift('api')
     const host = options.host ?? config.api.host
@@ -165,17 +173,43 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     const boundPort = typeof address === 'object' && address ? address.port : port
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
 
+    const metricsListen = options.metricsListen ?? config.api.metricsListen
+    let metricsAddress: string | undefined
+    if (metricsListen) {
+      const listener = await startMetricsListener({
+        registry,
+        ...metricsListen,
+        onError: (error) => logger.error({ err: error }, 'metrics could not be collected'),
+      })
+      stops.push({ name: 'metrics listener', stop: () => listener.close() })
+      metricsAddress = listener.address
+    }
+    // Only this process may open the embedded database; other `vigil` commands (agent-token, api-key,
+    // report, export, import) find this socket in the data directory's lock file and work through it.
+    let controlSocket: string | undefined
+    if (store.kind === 'embedded') {
+      // The commands need every route, also when this process serves only health and metrics on TCP.
+      const controlApp = runs('api') ? app : await buildApp({ ...appDeps, routes: 'all' })
+      if (controlApp !== app) stops.push({ name: 'control api', stop: () => controlApp.close() })
+      const control = await serveLocalControl(controlApp)
+      stops.push({ name: 'control socket', stop: () => control.close() })
+      announceInDataDirLock(store.location, { control: control.path, api: url })
+      controlSocket = control.path
+    }
+
     logger.info(
       {
         url,
         metrics: `${url}/metrics`,
+        ...(metricsAddress ? { metricsListen: `http://${metricsAddress}/metrics` } : {}),
+        ...(controlSocket ? { controlSocket } : {}),
         docs: `${url}/docs`,
         config: options.configFile,
         services: started,
       },
       `vigil is running; api at ${url}`,
     )
-    return { url, store, stop: stopAll }
+    return { url, metricsAddress, controlSocket, store, stop: stopAll }
   } catch (error) {
     await stopAll()
     throw error

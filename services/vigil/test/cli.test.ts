@@ -1,9 +1,10 @@
 // `vigil check-config` and the command line itself, in-process.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli } from '@vigil/vigil'
 import { afterAll, describe, expect, it } from 'vitest'
+import { CsvRecordCounter } from '../src/commands/running.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -78,5 +79,53 @@ describe('the command line', () => {
     const badPort = await run('start', '--port', 'eighty')
     expect(badPort.code).toBe(2)
     expect(badPort.stderr).toContain('--port must be a whole number')
+  })
+})
+
+describe('a data directory held by a process without a control socket', () => {
+  it('is refused by the commands that need the database, naming the process', async () => {
+    const dataDir = mkdtempSync(path.join(dir, 'held-'))
+    // The parent of the test worker is alive; its start time is recorded as /proc reports it.
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8')
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    writeFileSync(path.join(dataDir, 'vigil.pid'), `${process.ppid} ${startTime}\n`)
+    for (const argv of [
+      ['agent-token', 'list'],
+      ['api-key', 'create', '--scope', 'read', '--name', 'x'],
+      ['export', 'incidents', '--from', '2019-07-06T00:00Z', '--to', '2019-07-07T00:00Z'],
+    ]) {
+      const result = await run(...argv, '--data-dir', dataDir)
+      expect(result.code, argv.join(' ')).toBe(1)
+      expect(result.stderr).toContain(`in use by process ${process.ppid}, which serves no control socket`)
+    }
+  })
+
+  it('checks the api-key options before anything else', async () => {
+    expect((await run('api-key', 'create', '--name', 'x')).stderr).toContain(
+      '--scope must be one of read, operate, admin',
+    )
+    expect((await run('api-key', 'create', '--scope', 'root', '--name', 'x')).code).toBe(2)
+    expect((await run('api-key', 'create', '--scope', 'read')).stderr).toContain(
+      '--name must say who holds the key',
+    )
+    expect((await run('api-key', 'revoke', 'abc')).code).toBe(2)
+  })
+})
+
+describe('CsvRecordCounter', () => {
+  it('counts records, not line breaks inside quoted fields, across chunk boundaries', () => {
+    const counter = new CsvRecordCounter()
+    const text = 'id,details\n1,"{""a"":\n""b""}"\n2,plain\n3,"x\ny"\n'
+    for (let i = 0; i < text.length; i += 3) counter.feed(Buffer.from(text.slice(i, i + 3)))
+    expect(counter.records).toBe(4)
+  })
+})
+
+describe('vigil agent-token create', () => {
+  it('refuses a vantage id an agent could not key its records under', async () => {
+    for (const vantage of ['kz:1', 'kz 1', '']) {
+      const result = await run('agent-token', 'create', '--vantage', vantage, '--data-dir', dir)
+      expect(result.code, vantage).toBe(2)
+    }
   })
 })

@@ -1,6 +1,6 @@
 // `vigil start` as a user runs it: it comes up, answers /readyz and /metrics, stops cleanly on SIGTERM,
 // and after SIGKILL starts again on the same data with nothing lost and nothing to repair.
-import { insertMeasurements, openStore, upsertVantage } from '@vigil/store'
+import { createApiKey, insertMeasurements, openStore, upsertVantage } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnVigil } from '../../../test/support/vigil-process.js'
@@ -21,7 +21,8 @@ describe('vigil start', { timeout: 90_000 }, () => {
       expect(vigil.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       const ready = await fetch(`${vigil.url}/readyz`)
       expect(ready.status).toBe(200)
-      const metrics = await fetch(`${vigil.url}/metrics`)
+      expect((await fetch(`${vigil.url}/metrics`)).status).toBe(401)
+      const metrics = await vigil.get('/metrics')
       expect(metrics.headers.get('content-type')).toContain('text/plain')
       const text = await metrics.text()
       expect(text).toContain('# TYPE vigil_build_info gauge')
@@ -35,14 +36,18 @@ describe('vigil start', { timeout: 90_000 }, () => {
 
   it('runs only the services named with --only, still serving health and metrics', async () => {
     const vigil = await spawnVigil({
-      args: ['start', '--port', '0', '--only', 'alerter,notifier'],
+      args: ['start', '--port', '0', '--only', 'alerter,notifier', '--metrics-listen', '127.0.0.1:0'],
       connection: database.connection,
     })
     try {
       const running = vigil.logs.find((entry) => String(entry.msg).startsWith('vigil is running'))
       expect(running?.services).toEqual(['alerter', 'notifier'])
       expect((await fetch(`${vigil.url}/readyz`)).status).toBe(200)
-      const metrics = await (await fetch(`${vigil.url}/metrics`)).text()
+      // The metrics listener needs no key; the api's port needs one, which `vigil api-key create` makes
+      // while this process runs (through it on the embedded store), though its api routes are off.
+      expect((await fetch(`${vigil.url}/metrics`)).status).toBe(401)
+      const metrics = await (await fetch(String(running?.metricsListen))).text()
+      expect((await vigil.get('/metrics')).status).toBe(200)
       expect(metrics).toContain('# TYPE vigil_incident_active gauge')
       expect(metrics).not.toContain('# TYPE probe_success gauge')
       expect((await fetch(`${vigil.url}/v1/measurements`)).status).toBe(404)
@@ -76,12 +81,14 @@ describe('vigil start', { timeout: 90_000 }, () => {
         failure: 'connection_reset',
       },
     ])
+    const { key } = await createApiKey(store.sql, { name: 'test', scope: 'read' })
     await store.close()
+    const read = { headers: { authorization: `Bearer ${key}` } }
 
     const second = await spawnVigil({ args: ['start', '--port', '0'], connection: database.connection })
     try {
       expect(second.logs.some((entry) => entry.msg === 'migrations applied')).toBe(false)
-      const body = (await (await fetch(`${second.url}/v1/measurements?vantage=kz-test`)).json()) as {
+      const body = (await (await fetch(`${second.url}/v1/measurements?vantage=kz-test`, read)).json()) as {
         measurements: Array<{ failure: string }>
       }
       expect(body.measurements.map((row) => row.failure)).toEqual(['connection_reset'])
@@ -92,7 +99,7 @@ describe('vigil start', { timeout: 90_000 }, () => {
     const third = await spawnVigil({ args: ['start', '--port', '0'], connection: database.connection })
     try {
       expect((await fetch(`${third.url}/readyz`)).status).toBe(200)
-      const body = (await (await fetch(`${third.url}/v1/measurements?vantage=kz-test`)).json()) as {
+      const body = (await (await fetch(`${third.url}/v1/measurements?vantage=kz-test`, read)).json()) as {
         measurements: unknown[]
       }
       expect(body.measurements).toHaveLength(1)

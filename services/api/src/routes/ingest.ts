@@ -1,7 +1,7 @@
 // POST /v1/ingest and POST /v1/heartbeat: what in-country agents push. Each request carries an agent token
-// that writes for one vantage; a batch is stored whole in one transaction or not at all, and a repeated
-// batch adds nothing (each record's id becomes its idempotency key). Uploaded TLS chains are classified
-// here against the control, since an agent has no database to read the control from.
+// that writes for one vantage (checked in access.ts); a batch is stored whole in one transaction or not at
+// all, and a repeated batch adds nothing (each record's id becomes its idempotency key). Uploaded TLS
+// chains are classified here against the control, since an agent has no database to read the control from.
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import {
@@ -12,7 +12,6 @@ import {
 } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import {
-  authenticateAgentToken,
   insertMeasurementBatch,
   insertTlsObservations,
   type JsonObject,
@@ -20,7 +19,7 @@ import {
   recordHeartbeat,
   type Store,
 } from '@vigil/store'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { RateLimiter } from '../rate-limit.js'
 
 /** One measurement as an agent uploads it. */
@@ -94,12 +93,6 @@ export interface IngestOptions {
 
 // Beyond this, an agent's clock is too far from the api's for its measured_at to be trusted as is.
 export const CLOCK_SKEW_TOLERANCE_MS = 30_000
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    agent: { tokenId: number; vantageId: string } | null
-  }
-}
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const
 
@@ -175,17 +168,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
 
-  app.decorateRequest('agent', null)
-  // Authentication comes before the body is read: an unauthenticated request costs no decompression.
-  app.addHook('onRequest', async (request, reply) => {
-    const token = bearerToken(request.headers.authorization)
-    if (token === undefined) {
-      return unauthorized(reply, 'an Authorization: Bearer <agent token> header is required')
-    }
-    const agent = await authenticateAgentToken(store.sql, token, now())
-    if (!agent) return unauthorized(reply, 'the agent token is unknown or revoked')
-    request.agent = agent
-  })
+  // The agent token is checked by the access hook (access.ts) before the body is read: an unauthenticated
+  // request costs no decompression. request.agent is the token's vantage.
 
   app.post<{ Body: IngestBatch }>(
     '/v1/ingest',
@@ -300,15 +284,6 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
       return { receivedAt: receivedAt.toISOString(), clockSkewMs }
     },
   )
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  return match?.[1]
-}
-
-function unauthorized(reply: FastifyReply, message: string): FastifyReply {
-  return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message })
 }
 
 /** Gunzips a gzip body; Fastify's body limit then applies to the decompressed bytes as well. */

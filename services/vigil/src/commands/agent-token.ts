@@ -1,10 +1,20 @@
 // `vigil agent-token create --vantage ID | list | revoke ID`: the tokens agents upload with. A new token is
-// printed once and only its hash is stored.
-import type { VigilConfig } from '@vigil/config'
+// printed once and only its hash is stored. With a running Vigil on the embedded data directory, the
+// command goes through its control socket.
+import { vantageForToken } from '@vigil/api'
 import { createAgentToken, ensureVantage, listAgentTokens, migrate, revokeAgentToken } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
+import { findRunningVigil, unexpectedAnswer } from './running.js'
+
+interface TokenRow {
+  id: number
+  vantage: string
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
 
 export async function agentTokenCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values, positionals } = parseOptions(
@@ -25,59 +35,87 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
     io.stderr('vigil agent-token create: --vantage ID is required\n')
     return 2
   }
+  // An agent keys its records `<vantage>:<unique>`, so the id holds no colon (nor spaces), as the api says.
+  if (action === 'create' && !/^[^\s:]{1,200}$/.test(values.vantage!)) {
+    io.stderr(`vigil agent-token create: --vantage must be 1 to 200 characters without spaces or colons\n`)
+    return 2
+  }
   const id = action === 'revoke' ? Number(rest[0]) : 0
   if (action === 'revoke' && !(Number.isSafeInteger(id) && id > 0)) {
     io.stderr(`vigil agent-token revoke: give the token's id (from list), got "${rest[0] ?? ''}"\n`)
     return 2
   }
   const { config } = await loadConfigOption(values.config, env)
-  const store = await openChosenStore(chooseStore(config, values['data-dir'], env))
-  try {
-    await migrate(store.sql)
-    if (action === 'create') {
-      const vantageId = values.vantage!
-      const created = await store.sql.begin(async (tx) => {
-        const inserted = await ensureVantage(tx, vantageRecord(config, vantageId))
-        return { inserted, token: await createAgentToken(tx, vantageId) }
-      })
-      if (created.inserted) io.stderr(`added vantage ${vantageId}\n`)
-      io.stderr(`token ${created.token.id} for vantage ${vantageId}; it is shown only now, keep it secret:\n`)
-      io.stdout(`${created.token.token}\n`)
-      return 0
+  const choice = chooseStore(config, values['data-dir'], env)
+
+  const printCreated = (token: { id: number; token: string }, vantageId: string, added: boolean) => {
+    if (added) io.stderr(`added vantage ${vantageId}\n`)
+    io.stderr(`token ${token.id} for vantage ${vantageId}; it is shown only now, keep it secret:\n`)
+    io.stdout(`${token.token}\n`)
+  }
+  const printList = (tokens: TokenRow[]) => {
+    io.stdout('id\tvantage\tcreated\tlast used\tstatus\n')
+    for (const token of tokens) {
+      io.stdout(
+        `${token.id}\t${token.vantage}\t${token.createdAt}\t${token.lastUsedAt ?? '-'}\t${token.revokedAt ? `revoked ${token.revokedAt}` : 'active'}\n`,
+      )
     }
-    if (action === 'list') {
-      const tokens = await listAgentTokens(store.sql)
-      io.stdout('id\tvantage\tcreated\tlast used\tstatus\n')
-      for (const token of tokens) {
-        io.stdout(
-          `${token.id}\t${token.vantageId}\t${token.createdAt.toISOString()}\t${token.lastUsedAt?.toISOString() ?? '-'}\t${token.revokedAt ? `revoked ${token.revokedAt.toISOString()}` : 'active'}\n`,
-        )
-      }
-      return 0
-    }
-    if (!(await revokeAgentToken(store.sql, id))) {
+  }
+  const revoked = (done: boolean) => {
+    if (!done) {
       io.stderr(`vigil agent-token revoke: no active token with id ${id}\n`)
       return 1
     }
     io.stdout(`revoked token ${id}\n`)
     return 0
+  }
+
+  const running = findRunningVigil(choice)
+  if (running) {
+    if (action === 'create') {
+      const answer = await running.json('POST', '/v1/agent-tokens', { vantage: values.vantage })
+      if (answer.status !== 201) throw unexpectedAnswer(running, answer)
+      const body = answer.body as { id: number; token: string; vantageAdded: boolean }
+      printCreated(body, values.vantage!, body.vantageAdded)
+      return 0
+    }
+    if (action === 'list') {
+      const answer = await running.json('GET', '/v1/agent-tokens')
+      if (answer.status !== 200) throw unexpectedAnswer(running, answer)
+      printList(answer.body.tokens as TokenRow[])
+      return 0
+    }
+    const answer = await running.json('DELETE', `/v1/agent-tokens/${id}`)
+    if (answer.status !== 204 && answer.status !== 404) throw unexpectedAnswer(running, answer)
+    return revoked(answer.status === 204)
+  }
+
+  const store = await openChosenStore(choice)
+  try {
+    await migrate(store.sql)
+    if (action === 'create') {
+      const vantageId = values.vantage!
+      const created = await store.sql.begin(async (tx) => {
+        const inserted = await ensureVantage(tx, vantageForToken(config, vantageId))
+        return { inserted, token: await createAgentToken(tx, vantageId) }
+      })
+      printCreated(created.token, vantageId, created.inserted)
+      return 0
+    }
+    if (action === 'list') {
+      printList(
+        (await listAgentTokens(store.sql)).map((token) => ({
+          id: token.id,
+          vantage: token.vantageId,
+          createdAt: token.createdAt.toISOString(),
+          lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+          revokedAt: token.revokedAt?.toISOString() ?? null,
+        })),
+      )
+      return 0
+    }
+    return revoked(await revokeAgentToken(store.sql, id))
   } finally {
     await store.close()
   }
-}
-
-/** The config's own vantage when it names that id; otherwise an in-country vantage of the config's country. */
-function vantageRecord(config: VigilConfig, id: string) {
-  const { vantage } = config
-  if (vantage.id === id) {
-    return {
-      id,
-      country: vantage.country,
-      region: vantage.region ?? null,
-      asn: vantage.network.asn,
-      network: vantage.network.name ?? null,
-      role: vantage.role,
-    }
-  }
-  return { id, country: config.country, region: null, asn: null, network: null, role: 'in_country' as const }
 }

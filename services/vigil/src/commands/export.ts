@@ -12,6 +12,7 @@ import { migrate, streamIncidents, streamMeasurements } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
+import { CsvRecordCounter, findRunningVigil, unexpectedAnswer } from './running.js'
 
 const USAGE =
   'usage: vigil export measurements|incidents --from TIME --to TIME [--out FILE] [--config FILE] [--data-dir DIR]'
@@ -42,17 +43,45 @@ export async function exportCommand({ args, env, io }: CommandContext): Promise<
     return 2
   }
   const { config } = await loadConfigOption(values.config, env)
+  const choice = chooseStore(config, values['data-dir'], env)
+  const running = findRunningVigil(choice)
   // Opened before the store, so an unwritable path fails at once with its own message.
   const handle = values.out ? await open(values.out, 'w') : undefined
   const file = handle?.createWriteStream()
-  const store = await openChosenStore(chooseStore(config, values['data-dir'], env)).catch(async (error) => {
-    await handle?.close()
-    throw error
-  })
-  const write = async (text: string) => {
-    if (!file) return io.stdout(text)
+  const write = async (text: string | Buffer) => {
+    if (!file) return io.stdout(text.toString())
     if (!file.write(text)) await once(file, 'drain')
   }
+  const closeFile = async () => {
+    if (file) {
+      file.end()
+      await once(file, 'close')
+    }
+  }
+
+  if (running) {
+    const counter = new CsvRecordCounter()
+    try {
+      const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })
+      const answer = await running.stream(`/v1/export/${what}?${query}`, (chunk) => {
+        counter.feed(chunk)
+        return write(chunk)
+      })
+      if (answer.status !== 200) throw unexpectedAnswer(running, answer)
+    } finally {
+      await closeFile()
+    }
+    // The header is a record too.
+    io.stderr(
+      `exported ${Math.max(0, counter.records - 1)} ${what} through the running Vigil (pid ${running.pid})\n`,
+    )
+    return 0
+  }
+
+  const store = await openChosenStore(choice).catch(async (error) => {
+    await closeFile()
+    throw error
+  })
   let rows = 0
   try {
     await migrate(store.sql)
@@ -82,10 +111,7 @@ export async function exportCommand({ args, env, io }: CommandContext): Promise<
     io.stderr(`${rows === 0 ? `exported 0 ${what}` : ''}\n`)
     return 0
   } finally {
-    if (file) {
-      file.end()
-      await once(file, 'close')
-    }
+    await closeFile()
     await store.close()
   }
 }

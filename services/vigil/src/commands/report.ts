@@ -13,6 +13,7 @@ import { migrate } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
+import { findRunningVigil, unexpectedAnswer } from './running.js'
 
 const USAGE =
   'usage: vigil report rally --date YYYY-MM-DD [--city NAME] [--format md|json|csv|html] [--resolution 5m|1m] [--out FILE]'
@@ -50,7 +51,38 @@ export async function reportCommand({ args, env, io }: CommandContext): Promise<
     return 2
   }
   const { config } = await loadConfigOption(values.config, env)
-  const store = await openChosenStore(chooseStore(config, values['data-dir'], env))
+  const choice = chooseStore(config, values['data-dir'], env)
+  const output = async (text: string | Buffer) => {
+    if (values.out) {
+      await writeFile(values.out, text)
+      io.stderr(`report: written to ${values.out}\n`)
+    } else {
+      io.stdout(text.toString())
+    }
+  }
+
+  const running = findRunningVigil(choice)
+  if (running) {
+    // The running Vigil builds the report with its own config (its rally calendar and regions).
+    io.stderr(`report: built by the running Vigil (pid ${running.pid})\n`)
+    const query = new URLSearchParams({
+      date: values.date,
+      format,
+      resolution: resolution === '1m' ? '1' : '5',
+      ...(values.city === undefined ? {} : { city: values.city }),
+    })
+    const chunks: Buffer[] = []
+    const answer = await running.stream(`/v1/reports/rally?${query}`, (chunk) => chunks.push(chunk))
+    if (answer.status === 400) {
+      io.stderr(`vigil report rally: ${answer.body.message}\n`)
+      return 2
+    }
+    if (answer.status !== 200) throw unexpectedAnswer(running, answer)
+    await output(Buffer.concat(chunks))
+    return 0
+  }
+
+  const store = await openChosenStore(choice)
   try {
     await migrate(store.sql)
     const data = await loadRallyReportData(store.sql, config, {
@@ -59,13 +91,7 @@ export async function reportCommand({ args, env, io }: CommandContext): Promise<
       resolutionMinutes: resolution === '1m' ? 1 : 5,
       onProgress: (message) => io.stderr(`report: ${message}\n`),
     })
-    const text = renderRallyReport(buildRallyReport(data), format)
-    if (values.out) {
-      await writeFile(values.out, text)
-      io.stderr(`report: written to ${values.out}\n`)
-    } else {
-      io.stdout(text)
-    }
+    await output(renderRallyReport(buildRallyReport(data), format))
     return 0
   } catch (error) {
     if (error instanceof RallyReportRequestError) {

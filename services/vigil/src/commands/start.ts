@@ -12,10 +12,19 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
     only: { type: 'string' },
+    'metrics-listen': { type: 'string' },
   })
   const port = values.port === undefined ? undefined : parsePort(values.port)
   if (port === null) {
     io.stderr(`vigil start: --port must be a whole number from 0 to 65535, got "${values.port}"\n`)
+    return 2
+  }
+  const metricsListen =
+    values['metrics-listen'] === undefined ? undefined : parseListenAddress(values['metrics-listen'])
+  if (metricsListen === null) {
+    io.stderr(
+      `vigil start: --metrics-listen must be HOST:PORT (e.g. 0.0.0.0:9464 or [::1]:9464), got "${values['metrics-listen']}"\n`,
+    )
     return 2
   }
   const services = values.only === undefined ? undefined : parseServices(values.only)
@@ -33,12 +42,21 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
     host: values.host,
     logger,
     services,
+    metricsListen,
   })
 
   await untilStopSignal((signal) => logger.info({ signal }, 'stopping'))
   await vigil.stop()
   logger.info('stopped')
   return 0
+}
+
+/** `host:port` or `[ipv6]:port`; null when it is neither. */
+function parseListenAddress(text: string): { host: string; port: number } | null {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim())
+  const host = match?.[1] ?? match?.[2]
+  const port = match ? parsePort(match[3]!) : null
+  return host !== undefined && port !== null ? { host, port } : null
 }
 
 function parsePort(text: string): number | null {

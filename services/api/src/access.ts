@@ -1,0 +1,251 @@
+// Who may call what: every route's access in one table, enforced by one hook before anything else runs.
+// Operators present API keys (scopes read < operate < admin), agents their tokens (ingest and heartbeat
+// only), the local control socket is the data directory owner (admin). Failed authentication is limited per
+// client address and logged without the secret that was presented.
+import type { Socket } from 'node:net'
+import {
+  type ApiKeyScope,
+  authenticateAgentToken,
+  authenticateApiKey,
+  type Store,
+  scopeIncludes,
+} from '@vigil/store'
+import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
+import ipaddr from 'ipaddr.js'
+import { FailureLimiter } from './rate-limit.js'
+
+/** `public`: no credential; `agent`: an agent token; a scope: an API key holding it (or a higher one). */
+export type Access = 'public' | 'agent' | ApiKeyScope
+
+/**
+ * The access of every route, by `METHOD url` as the route is registered (HEAD follows GET). A route missing
+ * here cannot be registered: the api refuses to start rather than serve it open.
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  // Vantage labels in the metrics tell where volunteers' machines are; a scraper without a key uses the
+  // separate metrics listener (api.metricsListen), which serves nothing else.
+  'GET /metrics': 'read',
+  'GET /v1/measurements': 'read',
+  'GET /v1/incidents': 'read',
+  'GET /v1/reports': 'read',
+  'GET /v1/sources': 'read',
+  'GET /v1/vantages': 'read',
+  'GET /v1/reports/rally': 'read',
+  'GET /v1/export/measurements': 'read',
+  'GET /v1/export/incidents': 'read',
+  'GET /v1/silences': 'read',
+  'POST /v1/silences': 'operate',
+  'DELETE /v1/silences/:id': 'operate',
+  'POST /v1/ingest': 'agent',
+  'POST /v1/heartbeat': 'agent',
+  'GET /v1/agent-tokens': 'admin',
+  'POST /v1/agent-tokens': 'admin',
+  'DELETE /v1/agent-tokens/:id': 'admin',
+  'GET /v1/api-keys': 'admin',
+  'POST /v1/api-keys': 'admin',
+  'DELETE /v1/api-keys/:id': 'admin',
+  'POST /v1/import/ooni': 'admin',
+  'POST /v1/import/ioda': 'admin',
+}
+
+// The API description (Swagger UI and the OpenAPI document) holds no data and is the same for every
+// installation; it stays open so a browser can load it and try calls with a key.
+const PUBLIC_PREFIXES = ['/docs']
+
+/** The access declared for a route, or undefined when it declares none. */
+export function routeAccess(method: string, url: string): Access | undefined {
+  const declared = ROUTE_ACCESS[`${method === 'HEAD' ? 'GET' : method} ${url}`]
+  if (declared !== undefined) return declared
+  return PUBLIC_PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))
+    ? 'public'
+    : undefined
+}
+
+export type Principal =
+  | { kind: 'key'; keyId: number; name: string; scope: ApiKeyScope }
+  | { kind: 'local'; scope: 'admin' }
+  | { kind: 'agent'; tokenId: number; vantageId: string }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+    /** Set on agent routes: the token and the vantage it writes for. */
+    agent: { tokenId: number; vantageId: string } | null
+  }
+}
+
+/** Connections accepted by the local control socket (see local-control.ts); only those are local admins. */
+export const localControlSockets = new WeakSet<Socket>()
+
+export interface AccessOptions {
+  store: Store
+  /** Failed authentications an address may make per minute before it gets 429. */
+  failuresPerMinute: number
+  now?: () => Date
+}
+
+// Reasons logged for a failed authentication: a fixed set, never the credential itself.
+type FailureReason = 'missing_credential' | 'malformed_authorization' | 'unknown_credential'
+
+/**
+ * Installs the access table and the authentication hook on the root instance; call it before any route is
+ * registered. The OpenAPI document gets the security schemes, and each route its requirement.
+ */
+export function enforceAccess(app: FastifyInstance, options: AccessOptions): void {
+  const now = options.now ?? (() => new Date())
+  const failures = new FailureLimiter(options.failuresPerMinute)
+
+  app.decorateRequest('principal', null)
+  app.decorateRequest('agent', null)
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    const accesses = new Set(methods.map((method) => routeAccess(method, route.url)))
+    const [access] = accesses
+    if (access === undefined || accesses.size !== 1) {
+      throw new Error(`route ${methods.join(',')} ${route.url} declares no access in ROUTE_ACCESS`)
+    }
+    route.config = { ...route.config, access }
+    route.schema = { ...route.schema, ...openApiSecurity(access, route.schema?.description) }
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config?.access
+    // No route matched: the not-found handler answers, and it reveals nothing.
+    if (access === undefined || access === 'public') return
+    if (localControlSockets.has(request.raw.socket)) {
+      if (access === 'agent') {
+        return forbidden(reply, 'agents upload over the api with their token, not over the control socket')
+      }
+      request.principal = { kind: 'local', scope: 'admin' }
+      return
+    }
+
+    const address = clientAddress(request.ip)
+    const wait = failures.retryAfter(address, now().getTime())
+    if (wait > 0) {
+      request.log.warn(
+        { address, method: request.method, route: request.routeOptions.url },
+        'authentication refused: too many failures from this address',
+      )
+      return reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({ error: 'rate_limited', message: `too many failed authentications; retry in ${wait} s` })
+    }
+
+    const fail = (reason: FailureReason, message: string) => {
+      failures.fail(address, now().getTime())
+      // The address, the route and a reason from a fixed set; the presented secret is never logged.
+      request.log.warn(
+        { address, method: request.method, route: request.routeOptions.url, reason },
+        'authentication failed',
+      )
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message })
+    }
+
+    const header = request.headers.authorization
+    if (header === undefined) {
+      return fail(
+        'missing_credential',
+        access === 'agent'
+          ? 'an Authorization: Bearer <agent token> header is required'
+          : `an Authorization: Bearer <API key> header is required (scope ${access} or higher)`,
+      )
+    }
+    const secret = bearerCredential(header)
+    if (secret === undefined) {
+      return fail('malformed_authorization', 'the Authorization header must be "Bearer <credential>"')
+    }
+
+    if (access === 'agent') {
+      const agent = await authenticateAgentToken(options.store.sql, secret, now())
+      if (agent) {
+        request.agent = agent
+        request.principal = { kind: 'agent', ...agent }
+        return
+      }
+      if (await authenticateApiKey(options.store.sql, secret, now())) {
+        return forbidden(reply, 'API keys do not upload measurements; an agent uses its agent token')
+      }
+      return fail('unknown_credential', 'the agent token is unknown or revoked')
+    }
+
+    const key = await authenticateApiKey(options.store.sql, secret, now())
+    if (key) {
+      if (!scopeIncludes(key.scope, access)) {
+        return forbidden(reply, `this API key has scope ${key.scope}; ${request.method} needs ${access}`)
+      }
+      request.principal = { kind: 'key', ...key }
+      return
+    }
+    if (await authenticateAgentToken(options.store.sql, secret, now())) {
+      return forbidden(reply, 'agent tokens reach only /v1/ingest and /v1/heartbeat')
+    }
+    return fail('unknown_credential', 'the API key is unknown or revoked')
+  })
+}
+
+/**
+ * The address failed authentications are counted under: an IPv4 address as it is (also when IPv4-mapped),
+ * an IPv6 address by its /64, the smallest prefix a site is normally given (RFC 6177), so one client cannot
+ * step around the limit by rotating the addresses of its own network.
+ */
+export function clientAddress(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip
+  const parsed = ipaddr.process(ip)
+  if (parsed.kind() === 'ipv4') return parsed.toString()
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16))
+  return `${parts.join(':')}::/64`
+}
+
+/** The credential of an `Authorization: Bearer <credential>` header (RFC 6750), or undefined. */
+export function bearerCredential(header: string): string | undefined {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)
+  return match?.[1]
+}
+
+function forbidden(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(403).send({ error: 'forbidden', message })
+}
+
+/** Security schemes of the OpenAPI document. */
+export const SECURITY_SCHEMES = {
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An operator API key (vgk_...), created with `vigil api-key create`. Scopes: read; operate (silences, ' +
+      'acknowledgements); admin (agent tokens, API keys, imports). A higher scope includes the lower ones.',
+  },
+  agentToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An agent token (vgl_...), created with `vigil agent-token create`; ingest and heartbeat only.',
+  },
+} as const
+
+// OpenAPI 3.1 lets a security requirement of any scheme list the roles it needs: the scope goes there.
+function openApiSecurity(
+  access: Access,
+  description: unknown,
+): { security: Array<Record<string, string[]>>; description?: string } {
+  if (access === 'public') return { security: [] }
+  const needs =
+    access === 'agent' ? 'Needs an agent token.' : `Needs an API key with scope ${access} or higher.`
+  return {
+    security: [access === 'agent' ? { agentToken: [] } : { apiKey: [access] }],
+    description: typeof description === 'string' ? `${description}\n\n${needs}` : needs,
+  }
+}
+
+/** For tests and clients: the Authorization header for a credential. */
+export function bearer(credential: string): { authorization: string } {
+  return { authorization: `Bearer ${credential}` }
+}

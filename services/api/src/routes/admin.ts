@@ -1,0 +1,228 @@
+// Administration (admin scope): agent tokens and API keys, created (the secret is in the answer once),
+// listed and revoked; imports of OONI and IODA files. The `vigil` command uses these routes when it finds a
+// running Vigil on its data directory.
+import type { VigilConfig } from '@vigil/config'
+import { importIodaFiles, importOoniFiles, ObservatoryImportError } from '@vigil/observatories'
+import {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  createAgentToken,
+  createApiKey,
+  ensureVantage,
+  getVantage,
+  listAgentTokens,
+  listApiKeys,
+  revokeAgentToken,
+  revokeApiKey,
+  type Store,
+  type VantageRecord,
+} from '@vigil/store'
+import type { FastifyPluginAsync } from 'fastify'
+
+/** Largest import request: the files of one `vigil import`, as JSON. */
+export const MAX_IMPORT_BYTES = 256 * 1_048_576
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+} as const
+
+/**
+ * The vantage a new agent token writes for: the config's own vantage when it has that id; otherwise an
+ * in-country vantage of the config's country, which the operator completes in the config or the store.
+ */
+export function vantageForToken(config: VigilConfig, id: string): VantageRecord {
+  const { vantage } = config
+  if (vantage.id === id) {
+    return {
+      id,
+      country: vantage.country,
+      region: vantage.region ?? null,
+      asn: vantage.network.asn,
+      network: vantage.network.name ?? null,
+      role: vantage.role,
+    }
+  }
+  return { id, country: config.country, region: null, asn: null, network: null, role: 'in_country' }
+}
+
+export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfig | undefined }> = async (
+  app,
+  { store, config },
+) => {
+  app.post<{ Body: { vantage: string } }>(
+    '/v1/agent-tokens',
+    {
+      schema: {
+        summary: 'Create an agent token for a vantage (the token is in this answer only)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['vantage'],
+          properties: {
+            // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
+            vantage: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\s:]+$' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const vantageId = request.body.vantage
+      const known = await getVantage(store.sql, vantageId)
+      if (!known && !config) {
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: `body/vantage: no vantage ${vantageId} is registered` })
+      }
+      const created = await store.sql.begin(async (tx) => ({
+        vantageAdded: known ? false : await ensureVantage(tx, vantageForToken(config!, vantageId)),
+        token: await createAgentToken(tx, vantageId),
+      }))
+      return reply.code(201).send({
+        id: created.token.id,
+        vantage: vantageId,
+        vantageAdded: created.vantageAdded,
+        createdAt: created.token.createdAt.toISOString(),
+        token: created.token.token,
+      })
+    },
+  )
+
+  app.get('/v1/agent-tokens', { schema: { summary: 'Agent tokens (never the secrets)' } }, async () => ({
+    tokens: (await listAgentTokens(store.sql)).map((token) => ({
+      id: token.id,
+      vantage: token.vantageId,
+      createdAt: token.createdAt.toISOString(),
+      lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+      revokedAt: token.revokedAt?.toISOString() ?? null,
+    })),
+  }))
+
+  app.delete<{ Params: { id: number } }>(
+    '/v1/agent-tokens/:id',
+    { schema: { summary: 'Revoke an agent token', params: idParams } },
+    async (request, reply) => {
+      if (!(await revokeAgentToken(store.sql, request.params.id))) {
+        return reply
+          .code(404)
+          .send({ error: 'not_found', message: `no active agent token with id ${request.params.id}` })
+      }
+      return reply.code(204).send()
+    },
+  )
+
+  app.post<{ Body: { name: string; scope: ApiKeyScope } }>(
+    '/v1/api-keys',
+    {
+      schema: {
+        summary: 'Create an operator API key (the key is in this answer only)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'scope'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200, description: 'who holds it, or what for' },
+            scope: { type: 'string', enum: [...API_KEY_SCOPES] },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await createApiKey(store.sql, request.body)
+      return reply.code(201).send({
+        id: created.id,
+        name: created.name,
+        scope: created.scope,
+        createdAt: created.createdAt.toISOString(),
+        key: created.key,
+      })
+    },
+  )
+
+  app.get('/v1/api-keys', { schema: { summary: 'API keys (never the secrets)' } }, async () => ({
+    keys: (await listApiKeys(store.sql)).map((key) => ({
+      id: key.id,
+      name: key.name,
+      scope: key.scope,
+      createdAt: key.createdAt.toISOString(),
+      lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+      revokedAt: key.revokedAt?.toISOString() ?? null,
+    })),
+  }))
+
+  app.delete<{ Params: { id: number } }>(
+    '/v1/api-keys/:id',
+    { schema: { summary: 'Revoke an API key', params: idParams } },
+    async (request, reply) => {
+      if (!(await revokeApiKey(store.sql, request.params.id))) {
+        return reply
+          .code(404)
+          .send({ error: 'not_found', message: `no active API key with id ${request.params.id}` })
+      }
+      return reply.code(204).send()
+    },
+  )
+
+  const importBody = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['files'],
+    properties: {
+      files: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 1_000,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'text'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 4096 }, text: { type: 'string' } },
+        },
+      },
+    },
+  } as const
+  type ImportBody = { files: Array<{ name: string; text: string }> }
+
+  app.post<{ Body: ImportBody }>(
+    '/v1/import/ooni',
+    {
+      bodyLimit: MAX_IMPORT_BYTES,
+      schema: {
+        summary: 'Import OONI measurements (JSON or JSON lines); a malformed file stores nothing',
+        body: importBody,
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await importOoniFiles(store.sql, request.body.files)
+      } catch (error) {
+        if (error instanceof ObservatoryImportError) {
+          return reply.code(422).send({ error: 'unprocessable', message: error.message })
+        }
+        throw error
+      }
+    },
+  )
+
+  app.post<{ Body: ImportBody }>(
+    '/v1/import/ioda',
+    {
+      bodyLimit: MAX_IMPORT_BYTES,
+      schema: {
+        summary: 'Import IODA signals and outage alerts or events; a malformed file stores nothing',
+        body: importBody,
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await importIodaFiles(store.sql, request.body.files)
+      } catch (error) {
+        if (error instanceof ObservatoryImportError) {
+          return reply.code(422).send({ error: 'unprocessable', message: error.message })
+        }
+        throw error
+      }
+    },
+  )
+}
