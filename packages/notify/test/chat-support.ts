@@ -68,8 +68,11 @@ export interface ChatConfigOptions {
   recipients?: string[]
 }
 
+/** Where each API listens: the fakes themselves, or their addresses handed to another process. */
+export type ChatUrls = Record<ChatName, { url: string }>
+
 /** A config whose routes send every incident to `desk`, over the chat channels asked for (all four by default). */
-export function chatConfig(fakes: ChatFakes, options: ChatConfigOptions = {}): VigilConfig {
+export function chatConfig(fakes: ChatUrls, options: ChatConfigOptions = {}): VigilConfig {
   const channels = options.channels ?? ['telegram', 'matrix', 'signal', 'ntfy']
   const lines = ['    - name: desk']
   if (options.smtpPort !== undefined) lines.push('      email: [desk@example.org]')
