@@ -45,6 +45,7 @@ export {
   retryDelay,
 } from './notifier.js'
 export {
+  channelsOf,
   type DecideInput,
   decideNotifications,
   idempotencyKey,
@@ -61,6 +62,7 @@ export {
   type SilenceMatcher,
   silenceMatches,
 } from './routing.js'
+export { sendTestMessage, type TestDelivery } from './test-message.js'
 export { describeTime, localTime } from './time.js'
 export type { NotificationBundle, PlannedItem } from './types.js'
 export { buildWebhookPayload, type WebhookAlert, type WebhookPayload } from './webhook.js'
