@@ -79,6 +79,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   // Longer than any send can take, so a live worker never loses its lease mid-send.
   const leaseMs = deps.leaseMs ?? Math.max(60_000, 3 * config.smtp.timeout)
   const batchSize = deps.batchSize ?? 20
+  // The longest one send may take: the HTTP channels time out within 30 s, SMTP within its timeouts.
+  const sendBudgetMs = Math.min(leaseMs / 2, Math.max(30_000, 2 * config.smtp.timeout))
   const backoff = deps.backoff ?? { baseMs: 5_000, maxMs: 10 * 60_000 }
   const maxAttempts = deps.maxAttempts ?? 200
   const metrics: NotifierMetrics | undefined = deps.registry
@@ -119,6 +121,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let sent = 0
     let failed = 0
     for (const row of leased) {
+      // A row whose lease could run out during the send (the batch ran slow) is handed back to be leased
+      // afresh: sent now, it could be sent a second time by a worker that took it over meanwhile.
+      if (row.leaseUntil && row.leaseUntil.getTime() - now().getTime() < sendBudgetMs) {
+        await releaseNotification(sql, row.id, owner, now())
+        continue
+      }
       const waitUntil = rateLimited.get(limitKey(row))
       if (waitUntil !== undefined && waitUntil > now().getTime()) {
         // The remote asked to wait: hand the row back untried rather than spend an attempt on it.

@@ -345,6 +345,21 @@ describe('chat channels', () => {
     expect(await worker.runOnce()).toEqual({ planned: 0, sent: 2, failed: 0 })
   })
 
+  it('hand back a row whose lease would run out before it could be sent, and send it on a fresh lease', async () => {
+    const worker = notifier(chatConfig(fakes, { channels: ['telegram'] }), { leaseMs: 60_000 })
+    // Each send takes 31 s of the notifier's clock: the second row of the batch has 29 s of lease left.
+    fakes.telegram.onRequest(() => {
+      clock = new Date(clock.getTime() + 31_000)
+    })
+    await raiseIncident(store.sql, blackout('Almaty', RALLY))
+    await raiseIncident(store.sql, detentionReport(41, 1, RALLY, 'Задержания'))
+    expect(await worker.runOnce()).toEqual({ planned: 2, sent: 1, failed: 0 })
+    const [, second] = await queryNotifications(store.sql, { limit: 10 })
+    expect(second).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: at(31_000) })
+    expect(await worker.runOnce()).toEqual({ planned: 0, sent: 1, failed: 0 })
+    expect(fakes.telegram.messages).toHaveLength(2)
+  })
+
   it('back off on 5xx answers and deliver once', async () => {
     const worker = notifier(chatConfig(fakes))
     fakes.telegram.answerNext(2, {

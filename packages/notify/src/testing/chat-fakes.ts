@@ -30,6 +30,8 @@ export interface FakeServer {
   interfere(mode: Interference): Promise<void>
   /** The next `count` requests get this answer instead of the API's. */
   answerNext(count: number, reply: Reply): void
+  /** Calls `listener` as each request arrives, before it is answered (a test's clock can move on). */
+  onRequest(listener: () => void): void
   /** Stops listening and cuts open connections: the remote is down. */
   stop(): Promise<void>
   /** Listens again on the same port. */
@@ -43,6 +45,7 @@ async function startFake(handler: Handler): Promise<FakeServer> {
   let interference: { mode: Interference; resolve: () => void } | undefined
   const overrides: Reply[] = []
   let listening = false
+  const listeners: Array<() => void> = []
 
   const respond = (response: ServerResponse, reply: Reply) => {
     response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
@@ -54,6 +57,7 @@ async function startFake(handler: Handler): Promise<FakeServer> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
       requests++
+      for (const listener of listeners) listener()
       const raw = Buffer.concat(chunks).toString('utf8')
       let body: unknown
       try {
@@ -120,6 +124,9 @@ async function startFake(handler: Handler): Promise<FakeServer> {
       return new Promise<void>((resolve) => {
         interference = { mode, resolve }
       })
+    },
+    onRequest(listener) {
+      listeners.push(listener)
     },
     answerNext(count, reply) {
       for (let i = 0; i < count; i++) overrides.push(reply)
