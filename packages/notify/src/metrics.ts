@@ -20,7 +20,7 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
     () =>
       new Counter({
         name: 'vigil_notifications_sent_total',
-        help: 'Notifications delivered (accepted by the SMTP server or the webhook), by channel.',
+        help: 'Notifications delivered (accepted by the SMTP server, the webhook or the chat API), by channel.',
         labelNames: ['channel'],
         registers: [registry],
       }),
