@@ -15,6 +15,9 @@ const SECRET_PATHS = [
   /^smtp\.(user|password)$/,
   /^agent\.token$/,
   /^alerts\.receivers\[\d+\]\.webhook\.bearerToken$/,
+  /^alerts\.receivers\[\d+\]\.telegram\.botToken$/,
+  /^alerts\.receivers\[\d+\]\.matrix\.accessToken$/,
+  /^alerts\.receivers\[\d+\]\.ntfy\.token$/,
 ]
 
 export function isSecretPath(path: KeyPath): boolean {

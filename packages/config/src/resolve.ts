@@ -473,8 +473,28 @@ function resolveAlerts(
     if (receiverNames.has(receiver.name))
       report([...path, 'name'], `another receiver is already named "${receiver.name}"`)
     receiverNames.add(receiver.name)
-    if (receiver.email.length === 0 && receiver.webhook === undefined) {
-      report(path, 'a receiver needs at least one email address or a webhook')
+    const { telegram, matrix, signal, ntfy } = receiver
+    if (
+      receiver.email.length === 0 &&
+      receiver.webhook === undefined &&
+      [telegram, matrix, signal, ntfy].every((channel) => channel === undefined)
+    ) {
+      report(
+        path,
+        'a receiver needs at least one email address, a webhook, or a telegram, matrix, signal or ntfy channel',
+      )
+    }
+    if (telegram && !telegram.botToken) {
+      report(
+        [...path, 'telegram', 'botToken'],
+        `a Telegram receiver needs the bot token, from the environment: \${VIGIL_TELEGRAM_BOT_TOKEN}`,
+      )
+    }
+    if (matrix && !matrix.accessToken) {
+      report(
+        [...path, 'matrix', 'accessToken'],
+        `a Matrix receiver needs an access token, from the environment: \${VIGIL_MATRIX_ACCESS_TOKEN}`,
+      )
     }
   })
   const checkReceiver = (name: string, path: KeyPath) => {
@@ -524,6 +544,26 @@ function resolveAlerts(
       name: receiver.name,
       email: receiver.email,
       webhook: receiver.webhook && { url: receiver.webhook.url, bearerToken: receiver.webhook.bearerToken },
+      telegram: receiver.telegram && {
+        chatId: receiver.telegram.chatId,
+        botToken: receiver.telegram.botToken ?? '',
+        apiUrl: receiver.telegram.apiUrl,
+      },
+      matrix: receiver.matrix && {
+        homeserver: receiver.matrix.homeserver,
+        roomId: receiver.matrix.roomId,
+        accessToken: receiver.matrix.accessToken ?? '',
+      },
+      signal: receiver.signal && {
+        url: receiver.signal.url,
+        number: receiver.signal.number,
+        recipients: receiver.signal.recipients,
+      },
+      ntfy: receiver.ntfy && {
+        url: receiver.ntfy.url,
+        topic: receiver.ntfy.topic,
+        token: receiver.ntfy.token,
+      },
     })),
     routes,
     defaultReceiver: section.defaultReceiver,

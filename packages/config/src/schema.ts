@@ -233,6 +233,17 @@ const thresholdsSchema = z.strictObject({
     .prefault({}),
 })
 
+// A Telegram chat: a numeric id (groups and channels are negative) or a public channel's @username.
+const telegramChatId = () =>
+  z
+    .union([z.string().trim(), z.number().int()])
+    .transform((value) => String(value))
+    .pipe(
+      z.string().regex(/^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, {
+        error: 'expected a numeric chat id such as -1001234567890 or a channel username such as "@vigil_kz"',
+      }),
+    )
+
 const receiverSchema = z.strictObject({
   name: identifier(),
   email: z.array(emailAddress()).default([]),
@@ -240,6 +251,50 @@ const receiverSchema = z.strictObject({
     .strictObject({
       url: url(['http', 'https']),
       bearerToken: z.string().optional(),
+    })
+    .optional(),
+  // Bot API sendMessage (https://core.telegram.org/bots/api#sendmessage).
+  telegram: z
+    .strictObject({
+      chatId: telegramChatId(),
+      botToken: z.string().optional(),
+      apiUrl: url(['http', 'https']).default('https://api.telegram.org'),
+    })
+    .optional(),
+  // Client-server API: m.room.message events sent to one room (spec.matrix.org, client-server API).
+  matrix: z
+    .strictObject({
+      homeserver: url(['http', 'https']),
+      roomId: z
+        .string()
+        .regex(/^![^:\s]+:[^\s]+$/, { error: 'expected a room id such as "!abc123:example.org"' }),
+      accessToken: z.string().optional(),
+    })
+    .optional(),
+  // A signal-cli-rest-api daemon run by the user (POST /v2/send).
+  signal: z
+    .strictObject({
+      url: url(['http', 'https']),
+      number: z
+        .string()
+        .regex(/^\+[1-9][0-9]{6,14}$/, { error: 'expected a phone number such as "+77011234567"' }),
+      recipients: z
+        .array(
+          z.string().regex(/^(\+[1-9][0-9]{6,14}|group\.[A-Za-z0-9+/=_-]+|[0-9a-f-]{36})$/, {
+            error: 'expected a phone number ("+7701..."), a group id ("group.…") or an account UUID',
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
+  // An ntfy server's publish endpoint (https://docs.ntfy.sh/publish/).
+  ntfy: z
+    .strictObject({
+      url: url(['http', 'https']).default('https://ntfy.sh'),
+      topic: z
+        .string()
+        .regex(/^[-_A-Za-z0-9]{1,64}$/, { error: 'expected a topic of letters, digits, - and _' }),
+      token: z.string().optional(),
     })
     .optional(),
 })

@@ -266,6 +266,14 @@ export interface Receiver {
   name: string
   email: string[]
   webhook: { url: string; bearerToken: string | undefined } | undefined
+  /** Telegram Bot API: the chat or channel to post in, with the bot's token (from the environment). */
+  telegram: { chatId: string; botToken: string; apiUrl: string } | undefined
+  /** Matrix client-server API: the room to post in, as the user the access token (environment) belongs to. */
+  matrix: { homeserver: string; roomId: string; accessToken: string } | undefined
+  /** A signal-cli REST daemon: the registered sender number and the recipients (numbers or `group.` ids). */
+  signal: { url: string; number: string; recipients: string[] } | undefined
+  /** An ntfy server and topic, with an access token (environment) when the topic is protected. */
+  ntfy: { url: string; topic: string; token: string | undefined } | undefined
 }
 
 export interface Route {

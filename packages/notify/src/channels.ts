@@ -2,22 +2,51 @@
 // Alertmanager payload. Each throws a DeliveryError; `permanent` ones are not retried.
 import type { VigilConfig } from '@vigil/config'
 import { VigilError } from '@vigil/errors'
-import type { Notification, NotificationChannel } from '@vigil/store'
+import type { Notification, NotificationChannel, ThreadRoot } from '@vigil/store'
 import nodemailer from 'nodemailer'
 import { messageIdFor } from './email.js'
 
+/** Why a channel refused a receiver for good: a fixed set, used as a metric label. */
+export type RefusalReason = 'unauthorized' | 'forbidden' | 'not_found' | 'rejected'
+
 export class DeliveryError extends VigilError {
   readonly permanent: boolean
+  /** The remote asked to wait this long before the next request (Telegram retry_after, Matrix retry_after_ms). */
+  readonly retryAfterMs: number | undefined
+  readonly reason: RefusalReason | undefined
 
-  constructor(message: string, options: { permanent: boolean; cause?: unknown; hint?: string }) {
+  constructor(
+    message: string,
+    options: {
+      permanent: boolean
+      cause?: unknown
+      hint?: string
+      retryAfterMs?: number | undefined
+      reason?: RefusalReason | undefined
+    },
+  ) {
     super(options.permanent ? 'NOTIFICATION_REFUSED' : 'NOTIFICATION_FAILED', message, options)
     this.permanent = options.permanent
+    this.retryAfterMs = options.retryAfterMs
+    this.reason = options.reason ?? (options.permanent ? 'rejected' : undefined)
   }
+}
+
+/** What the remote said about a delivered message. */
+export interface DeliveryReceipt {
+  /** The remote's id of the message (Telegram message_id, Matrix event_id, Signal timestamp, ntfy sequence id). */
+  remoteId?: string | undefined
+}
+
+/** What delivery knows beside the row: the first message about the same incidents, to reply to. */
+export interface DeliveryContext {
+  thread?: ThreadRoot | undefined
 }
 
 export interface DeliveryChannel {
   readonly name: NotificationChannel
-  send(notification: Notification): Promise<void>
+  /** Sends one outbox row; throws a DeliveryError. Channels that thread replies use `context.thread`. */
+  send(notification: Notification, context?: DeliveryContext): Promise<DeliveryReceipt | undefined>
   close(): void
 }
 
@@ -65,6 +94,8 @@ export function createEmailChannel(config: VigilConfig): DeliveryChannel {
           { permanent, cause },
         )
       }
+      // An SMTP server's queue id is not a message id a later email could reply to.
+      return undefined
     },
     close() {
       transport.close()
@@ -115,6 +146,7 @@ export function createWebhookChannel(config: VigilConfig, timeoutMs = 10_000): D
           permanent,
         })
       }
+      return undefined
     },
     close() {},
   }

@@ -125,14 +125,20 @@ export function renderSubject(bundle: NotificationBundle, config: VigilConfig): 
   return `${tag} ${prefix}${KIND_TITLES[bundle.kind]}: ${places(incidents)} — ${when}`
 }
 
-interface Section {
+/** One incident's part of a message, in plain text: every channel renders it in its own markup. */
+export interface Section {
   heading: string
   lines: EvidenceLine[]
   sources: Array<{ title: string; url: string }>
   link: string | undefined
 }
 
-function incidentSection(incident: Incident, bundle: NotificationBundle, config: VigilConfig): Section {
+/** The heading, figures (`describeEvidence`), sources and link of one incident, as the email shows them. */
+export function incidentSection(
+  incident: Incident,
+  bundle: NotificationBundle,
+  config: VigilConfig,
+): Section {
   const zone = zoneOf(config, incident)
   const lines: EvidenceLine[] = [
     { label: 'Level', value: incident.level },
@@ -159,7 +165,8 @@ function incidentSection(incident: Incident, bundle: NotificationBundle, config:
   return { heading, lines, sources, link: incidentLink(config, incident) }
 }
 
-function introduction(bundle: NotificationBundle): string {
+/** The sentence under the subject: what happened, to how many incidents. */
+export function introduction(bundle: NotificationBundle): string {
   const n = bundle.items.length
   const title = KIND_TITLES[bundle.kind].toLowerCase()
   const which = n === 1 ? 'an incident' : `${n} incidents that started together`

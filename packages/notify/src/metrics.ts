@@ -1,11 +1,16 @@
-// The notifier's Prometheus metrics: messages delivered and failed attempts by channel, and the outbox
-// backlog. Labels are the two channel names only.
+// The notifier's Prometheus metrics: messages delivered and failed attempts by channel, the outbox
+// backlog, refusals by reason and receivers refused for good. Labels are channel names, receiver names
+// from the config and a fixed set of reasons.
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 
 export interface NotifierMetrics {
   sent(channel: string): void
   failed(channel: string): void
   pending(n: number): void
+  /** A channel refused a message for good (bad token, unknown chat, bot removed...). */
+  refused(channel: string, reason: string): void
+  /** 1 while a receiver's channel is refused for good, 0 once a message gets through again. */
+  receiverFailing(receiver: string, channel: string, failing: boolean): void
 }
 
 export function createNotifierMetrics(registry: Registry): NotifierMetrics {
@@ -15,7 +20,7 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
     () =>
       new Counter({
         name: 'vigil_notifications_sent_total',
-        help: 'Notifications delivered (accepted by the SMTP server or the webhook), by channel.',
+        help: 'Notifications delivered (accepted by the SMTP server, the webhook or the chat API), by channel.',
         labelNames: ['channel'],
         registers: [registry],
       }),
@@ -41,7 +46,32 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
         registers: [registry],
       }),
   )
+  const refused = registerOnce(
+    registry,
+    'vigil_notifications_refused_total',
+    () =>
+      new Counter({
+        name: 'vigil_notifications_refused_total',
+        help: 'Notifications a channel refused for good, by channel and reason (unauthorized, forbidden, not_found, rejected).',
+        labelNames: ['channel', 'reason'],
+        registers: [registry],
+      }),
+  )
+  const receiverFailing = registerOnce(
+    registry,
+    'vigil_notification_receiver_failing',
+    () =>
+      new Gauge({
+        name: 'vigil_notification_receiver_failing',
+        help: 'Whether a receiver is refused for good on a channel (1) until a message to it is delivered (0).',
+        labelNames: ['receiver', 'channel'],
+        registers: [registry],
+      }),
+  )
   return {
+    refused: (channel, reason) => refused.inc({ channel, reason }),
+    receiverFailing: (receiver, channel, failing) =>
+      receiverFailing.set({ receiver, channel }, failing ? 1 : 0),
     sent: (channel) => sent.inc({ channel }),
     failed: (channel) => failed.inc({ channel }),
     pending: (n) => pending.set(n),

@@ -9,11 +9,19 @@ import {
   leaseNotifications,
   markNotificationFailed,
   markNotificationSent,
+  markReceiverFailing,
+  markReceiverWorking,
+  type Notification,
   type NotificationChannel,
+  receiverStatuses,
+  releaseNotification,
   type Sql,
+  threadRootOf,
 } from '@vigil/store'
 import type { Logger } from 'pino'
 import { createEmailChannel, createWebhookChannel, type DeliveryChannel, DeliveryError } from './channels.js'
+import { isChatChannel } from './chat.js'
+import { createChatChannels } from './chat-channels.js'
 import { createNotifierMetrics, type NotifierMetrics } from './metrics.js'
 import { planNotifications } from './plan.js'
 
@@ -33,7 +41,11 @@ export interface NotifierDeps {
   backoff?: { baseMs: number; maxMs: number }
   /** Attempts before a row is given up on. */
   maxAttempts?: number
-  /** Replaces the SMTP and HTTP edges (a test that measures what a round does, not how it sends). */
+  /**
+   * Replaces the SMTP and HTTP edges (a test that measures what a round does, not how it sends). Back-off
+   * starts at `baseMs` and doubles up to `maxMs` (defaults 5 s and 10 min: a remote down for a minute is
+   * retried at 5, 15, 35 and 75 s and so gets the message within about 15 s of coming back).
+   */
   channels?: Partial<Record<NotificationChannel, DeliveryChannel>>
 }
 
@@ -67,16 +79,38 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   // Longer than any send can take, so a live worker never loses its lease mid-send.
   const leaseMs = deps.leaseMs ?? Math.max(60_000, 3 * config.smtp.timeout)
   const batchSize = deps.batchSize ?? 20
+  // The longest one send may take: the HTTP channels time out within 30 s, SMTP within its timeouts.
+  const sendBudgetMs = Math.min(leaseMs / 2, Math.max(30_000, 2 * config.smtp.timeout))
   const backoff = deps.backoff ?? { baseMs: 5_000, maxMs: 10 * 60_000 }
   const maxAttempts = deps.maxAttempts ?? 200
   const metrics: NotifierMetrics | undefined = deps.registry
     ? createNotifierMetrics(deps.registry)
     : undefined
+  const chat = createChatChannels(config)
   const channels: Record<NotificationChannel, DeliveryChannel> = {
     email: deps.channels?.email ?? createEmailChannel(config),
     webhook: deps.channels?.webhook ?? createWebhookChannel(config),
+    telegram: deps.channels?.telegram ?? chat.telegram,
+    matrix: deps.channels?.matrix ?? chat.matrix,
+    signal: deps.channels?.signal ?? chat.signal,
+    ntfy: deps.channels?.ntfy ?? chat.ntfy,
   }
   const log = deps.logger
+  // Receiver and channel -> when the remote's rate limit ends (it asked this worker to wait).
+  const rateLimited = new Map<string, number>()
+  const limitKey = (row: Notification) => `${row.channel}\u0000${row.receiver}`
+
+  // Replies thread under the first message about the same incidents, where the channel can.
+  const contextOf = async (row: Notification) => {
+    if (!isChatChannel(row.channel) || row.event === 'firing') return {}
+    const thread = await threadRootOf(sql, {
+      receiver: row.receiver,
+      channel: row.channel,
+      incidentIds: row.incidentIds,
+      before: row.id,
+    })
+    return { thread }
+  }
 
   let loop: Promise<void> | undefined
   let stopping: AbortController | undefined
@@ -87,31 +121,72 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let sent = 0
     let failed = 0
     for (const row of leased) {
+      // A row whose lease could run out during the send (the batch ran slow) is handed back to be leased
+      // afresh: sent now, it could be sent a second time by a worker that took it over meanwhile.
+      if (row.leaseUntil && row.leaseUntil.getTime() - now().getTime() < sendBudgetMs) {
+        await releaseNotification(sql, row.id, owner, now())
+        continue
+      }
+      const waitUntil = rateLimited.get(limitKey(row))
+      if (waitUntil !== undefined && waitUntil > now().getTime()) {
+        // The remote asked to wait: hand the row back untried rather than spend an attempt on it.
+        await releaseNotification(sql, row.id, owner, new Date(waitUntil))
+        continue
+      }
+      let remoteId: string | null
       try {
-        await channels[row.channel].send(row)
-        if (!(await markNotificationSent(sql, row.id, owner, now()))) {
-          log?.warn(
-            { notification: row.id },
-            'delivered a notification whose lease had passed to another worker',
-          )
-        }
-        sent++
-        metrics?.sent(row.channel)
-        log?.info(
-          { notification: row.id, channel: row.channel, receiver: row.receiver },
-          `sent: ${row.subject}`,
-        )
+        const receipt = await channels[row.channel].send(row, await contextOf(row))
+        remoteId = receipt?.remoteId ?? null
       } catch (error) {
         failed++
         metrics?.failed(row.channel)
-        const permanent = (error instanceof DeliveryError && error.permanent) || row.attempts >= maxAttempts
-        const retryAt = permanent ? null : new Date(now().getTime() + retryDelay(row.attempts, backoff))
+        const refused = error instanceof DeliveryError && error.permanent
+        const permanent = refused || row.attempts >= maxAttempts
+        const retryAfterMs = error instanceof DeliveryError ? error.retryAfterMs : undefined
+        if (retryAfterMs !== undefined) rateLimited.set(limitKey(row), now().getTime() + retryAfterMs)
+        const retryAt = permanent
+          ? null
+          : new Date(now().getTime() + (retryAfterMs ?? retryDelay(row.attempts, backoff)))
         await markNotificationFailed(sql, row.id, owner, { error: (error as Error).message, retryAt })
+        if (refused) {
+          const reason = (error as DeliveryError).reason ?? 'rejected'
+          metrics?.refused(row.channel, reason)
+          metrics?.receiverFailing(row.receiver, row.channel, true)
+          await markReceiverFailing(sql, {
+            receiver: row.receiver,
+            channel: row.channel,
+            error: (error as Error).message,
+            at: now(),
+          })
+          log?.error(
+            { err: error, notification: row.id, channel: row.channel, receiver: row.receiver, reason },
+            `receiver "${row.receiver}" is failing on ${row.channel} (${reason}): ${(error as Error).message}; notification given up${(error as DeliveryError).hint ? ` (${(error as DeliveryError).hint})` : ''}`,
+          )
+        } else {
+          log?.warn(
+            { err: error, notification: row.id, channel: row.channel, attempts: row.attempts, retryAt },
+            permanent ? 'notification given up' : 'notification not delivered; will retry',
+          )
+        }
+        continue
+      }
+      // Recorded at once: a repeat is possible only if this process dies before this line.
+      if (!(await markNotificationSent(sql, row.id, owner, now(), remoteId))) {
         log?.warn(
-          { err: error, notification: row.id, channel: row.channel, attempts: row.attempts, retryAt },
-          permanent ? 'notification given up' : 'notification not delivered; will retry',
+          { notification: row.id },
+          'delivered a notification whose lease had passed to another worker',
         )
       }
+      sent++
+      metrics?.sent(row.channel)
+      if (await markReceiverWorking(sql, { receiver: row.receiver, channel: row.channel, at: now() })) {
+        metrics?.receiverFailing(row.receiver, row.channel, false)
+        log?.info({ channel: row.channel, receiver: row.receiver }, `receiver "${row.receiver}" works again`)
+      }
+      log?.info(
+        { notification: row.id, channel: row.channel, receiver: row.receiver, remoteId },
+        `sent: ${row.subject}`,
+      )
     }
     return { sent, failed, leased: leased.length }
   }
@@ -129,7 +204,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         failed += batch.failed
         if (batch.leased < batchSize || stopping?.signal.aborted) break
       }
-      metrics?.pending(await countUndeliveredNotifications(sql))
+      if (metrics) {
+        metrics.pending(await countUndeliveredNotifications(sql))
+        // Other replicas record refusals too: the gauge follows the store.
+        for (const status of await receiverStatuses(sql)) {
+          metrics.receiverFailing(status.receiver, status.channel, status.failingSince !== null)
+        }
+      }
       return { sent, failed }
     },
     async runOnce() {
@@ -161,8 +242,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       await loop
       await current
       loop = undefined
-      channels.email.close()
-      channels.webhook.close()
+      for (const channel of Object.values(channels)) channel.close()
     },
   }
   return notifier

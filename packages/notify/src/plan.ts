@@ -12,6 +12,7 @@ import {
   notifiedItems,
   type Sql,
 } from '@vigil/store'
+import { CHAT_CHANNELS, chatMessage, chatPayload, isChatChannel } from './chat.js'
 import { renderEmail } from './email.js'
 import { isSilenced, type RoutedReceiver, routeIncident, type SilenceMatcher } from './routing.js'
 import type { NotificationBundle, PlannedItem } from './types.js'
@@ -41,6 +42,7 @@ export function channelsOf(receiver: Receiver): NotificationChannel[] {
   const channels: NotificationChannel[] = []
   if (receiver.email.length > 0) channels.push('email')
   if (receiver.webhook) channels.push('webhook')
+  for (const chat of CHAT_CHANNELS) if (receiver[chat]) channels.push(chat)
   return channels
 }
 
@@ -180,7 +182,9 @@ export function toOutboxRow(bundle: NotificationBundle, config: VigilConfig, now
     payload:
       bundle.channel === 'webhook'
         ? (buildWebhookPayload(bundle, config) as unknown as Record<string, unknown>)
-        : null,
+        : isChatChannel(bundle.channel)
+          ? (chatPayload(chatMessage(bundle, config), bundle.channel) as unknown as Record<string, unknown>)
+          : null,
     createdAt: now,
   }
 }

@@ -124,6 +124,8 @@ export interface TestConfigOptions {
   receivers?: string
   routes?: string
   silences?: string
+  /** Environment the config's references read (secrets), beside the webhook's token. */
+  env?: Record<string, string>
 }
 
 const CITIES = ['Almaty', 'Nur-Sultan', 'Shymkent', 'Karaganda', 'Aktobe', 'Aktau']
@@ -198,7 +200,7 @@ export function testConfig(options: TestConfigOptions = {}): VigilConfig {
     '  from: Vigil Kazakhstan <vigil@example.org>',
     '  timeout: 5s',
   ].join('\n')
-  return parseConfig(`${yaml}\n`, 'test.yaml', { VIGIL_TEST_HOOK_TOKEN: 'hook-secret' })
+  return parseConfig(`${yaml}\n`, 'test.yaml', { VIGIL_TEST_HOOK_TOKEN: 'hook-secret', ...options.env })
 }
 
 // Enough MIME to read what nodemailer writes: headers (folded, RFC 2047 encoded words) and the text and

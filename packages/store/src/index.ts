@@ -97,6 +97,15 @@ export {
   upsertSources,
 } from './news.js'
 export {
+  markReceiverFailing,
+  markReceiverWorking,
+  type ReceiverStatus,
+  receiverStatuses,
+  releaseNotification,
+  type ThreadRoot,
+  threadRootOf,
+} from './notification-threads.js'
+export {
   countUndeliveredNotifications,
   type DeliveryFailure,
   insertNotifications,

@@ -4,7 +4,7 @@ import type { Sql, TransactionSql } from './connect.js'
 
 type Db = Sql | TransactionSql
 
-export type NotificationChannel = 'email' | 'webhook'
+export type NotificationChannel = 'email' | 'webhook' | 'telegram' | 'matrix' | 'signal' | 'ntfy'
 export type NotificationEvent = 'firing' | 'resolved' | 'update' | 'reminder'
 export type NotificationState = 'pending' | 'sending' | 'sent' | 'failed'
 
@@ -33,6 +33,8 @@ export interface Notification extends NewNotification {
   leaseUntil: Date | null
   lastError: string | null
   sentAt: Date | null
+  /** The remote's id of the delivered message (Telegram message_id, Matrix event_id...), when it gives one. */
+  remoteId: string | null
 }
 
 /** One incident's mention in a stored notification, as planning needs it. */
@@ -115,11 +117,20 @@ export async function leaseNotifications(sql: Db, options: LeaseOptions): Promis
   return rows.map(fromRow).sort((a, b) => a.id - b.id)
 }
 
-/** Records a delivery; false when the lease was lost to another worker meanwhile. */
-export async function markNotificationSent(sql: Db, id: number, owner: string, at: Date): Promise<boolean> {
+/**
+ * Records a delivery, with the id the remote gave the message (cut to 200 characters) if any; false when
+ * the lease was lost to another worker meanwhile.
+ */
+export async function markNotificationSent(
+  sql: Db,
+  id: number,
+  owner: string,
+  at: Date,
+  remoteId: string | null = null,
+): Promise<boolean> {
   const result = await sql`
     update notifications set state = 'sent', sent_at = ${at}, lease_owner = null, lease_until = null,
-      last_error = null
+      last_error = null, remote_id = ${remoteId === null ? null : remoteId.slice(0, 200)}
     where id = ${id} and state = 'sending' and lease_owner = ${owner}`
   return result.count === 1
 }
@@ -194,6 +205,7 @@ interface NotificationRow {
   last_error: string | null
   created_at: Date
   sent_at: Date | null
+  remote_id: string | null
 }
 
 function fromRow(row: NotificationRow): Notification {
@@ -218,5 +230,6 @@ function fromRow(row: NotificationRow): Notification {
     lastError: row.last_error,
     createdAt: row.created_at,
     sentAt: row.sent_at,
+    remoteId: row.remote_id ?? null,
   }
 }

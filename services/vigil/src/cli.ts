@@ -10,6 +10,7 @@ import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { migrateCommand } from './commands/migrate.js'
 import { newsCommand } from './commands/news.js'
+import { notifyCommand } from './commands/notify.js'
 import { probeCommand } from './commands/probe.js'
 import { reportCommand } from './commands/report.js'
 import { startCommand } from './commands/start.js'
@@ -92,6 +93,11 @@ const commands: Record<string, Command> = {
     usage:
       'vigil export measurements|incidents --from TIME --to TIME [--out FILE] [--config FILE] [--data-dir DIR]',
     run: exportCommand,
+  },
+  notify: {
+    summary: 'send a test message through every channel of a receiver and print what each remote answered',
+    usage: 'vigil notify test RECEIVER [--channel email|webhook|telegram|matrix|signal|ntfy] [--config FILE]',
+    run: notifyCommand,
   },
   'check-config': {
     summary: 'validate a config file: prints ok, or every error with file, key and line',
