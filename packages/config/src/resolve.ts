@@ -316,7 +316,13 @@ function resolveBlockPage(
   if (page.status === undefined && page.body === undefined && page.header === undefined) {
     report(path, 'a block page needs at least one of status, body or header')
   }
-  return { name: page.name, statusCodes: page.status, bodyPattern: page.body, header: page.header }
+  return {
+    name: page.name,
+    statusCodes: page.status,
+    bodyPattern: page.body,
+    header: page.header,
+    hop: page.hop,
+  }
 }
 
 function resolveTarget(

@@ -80,6 +80,7 @@ const blockPageSchema = z.strictObject({
   status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
   body: pattern().optional(),
   header: z.strictObject({ name: nonEmptyText(), pattern: pattern() }).optional(),
+  hop: z.enum(['any', 'first', 'final']).default('any'),
 })
 
 const targetSchema = z.strictObject({

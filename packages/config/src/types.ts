@@ -81,6 +81,8 @@ export interface BlockPagePattern {
   statusCodes: number[] | undefined
   bodyPattern: string | undefined
   header: { name: string; pattern: string } | undefined
+  /** The hops of a redirect chain it is matched on: every response, the first, or the final one. */
+  hop: 'any' | 'first' | 'final'
 }
 
 export interface Target {
