@@ -1,9 +1,10 @@
 // The timed steps every connection-based probe shares: name lookup, TCP connect and TLS handshake, each one
 // stopped at once when the probe's signal aborts so the runner's timeout is the only timeout.
-import { createHash, X509Certificate } from 'node:crypto'
+import { createHash, type X509Certificate } from 'node:crypto'
 import { lookup, Resolver } from 'node:dns/promises'
 import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { type DetailedPeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls'
+import { type TLSSocket, connect as tlsConnect } from 'node:tls'
+import { buildVerifiedPath, trustAnchors } from './chain.js'
 import { failureFromError } from './failures.js'
 import type { CaList, CertificateSummary, ConnectAttempt } from './types.js'
 
@@ -295,8 +296,10 @@ export function handshakeTls(
       tlsSocket.on('error', ignore)
       const cipher = tlsSocket.getCipher()
       const verifyError = tlsSocket.authorized ? null : describeVerifyError(tlsSocket.authorizationError)
-      const sentChain = sentCertificates(tlsSocket)
-      const verifiedChain = verifyError === null ? verifiedPath(tlsSocket.getPeerCertificate(true)) : null
+      const sent = sentX509(tlsSocket)
+      const sentChain = sent.map(summariseX509)
+      const path = verifyError === null ? buildVerifiedPath(sent, trustAnchors(options.ca)) : null
+      const verifiedChain = path === null ? null : path.map(summariseX509)
       resolve({
         socket: tlsSocket,
         protocol: tlsSocket.getProtocol() ?? null,
@@ -331,38 +334,22 @@ export const MAX_CHAIN_CERTIFICATES = 16
 /**
  * The certificates the peer sent, in its order. Node's `getPeerX509Certificate()` links them through
  * `issuerCertificate` in the order of OpenSSL's peer chain (what came over the wire), whereas
- * `getPeerCertificate(true)` walks issuers and appends the local trust store's root.
+ * `getPeerCertificate(true)` walks issuers by name and appends the local trust store's root. In Node 20
+ * reading it empties the socket's peer chain, so nothing may call `getPeerCertificate` after this.
  */
-export function sentCertificates(socket: TLSSocket): CertificateSummary[] {
-  const chain: CertificateSummary[] = []
+export function sentX509(socket: TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = []
   for (
     let cert: X509Certificate | undefined = socket.getPeerX509Certificate();
     cert !== undefined && chain.length < MAX_CHAIN_CERTIFICATES;
     cert = cert.issuerCertificate
   ) {
-    chain.push(summariseX509(cert))
+    chain.push(cert)
   }
   return chain
 }
 
-/** The issuer walk Node builds from the verified peer chain, ending in the trust anchor used. */
-export function verifiedPath(leaf: DetailedPeerCertificate | undefined): CertificateSummary[] {
-  const chain: CertificateSummary[] = []
-  const seen = new Set<string>()
-  for (
-    let cert = leaf;
-    cert?.raw !== undefined && chain.length < MAX_CHAIN_CERTIFICATES;
-    cert = cert.issuerCertificate
-  ) {
-    const summary = summariseX509(new X509Certificate(cert.raw))
-    if (seen.has(summary.sha256)) break
-    seen.add(summary.sha256)
-    chain.push(summary)
-  }
-  return chain
-}
-
-function summariseX509(cert: X509Certificate): CertificateSummary {
+export function summariseX509(cert: X509Certificate): CertificateSummary {
   return {
     subject: cert.subject.slice(0, 512),
     issuer: cert.issuer.slice(0, 512),
