@@ -119,7 +119,22 @@ const probingSchema = z.strictObject({
   timeout: duration({ min: 100 }).default(10 * SECOND),
   dns: dnsSchema.prefault({}),
   http: httpSchema.prefault({}),
-  blockPages: z.array(blockPageSchema).default([]),
+  // A list of patterns, or patterns plus fingerprint files in OONI's format (see fingerprints.ts).
+  blockPages: z
+    .union([
+      z.array(blockPageSchema),
+      z.strictObject({
+        patterns: z.array(blockPageSchema).default([]),
+        files: z.array(nonEmptyText()).default([]),
+        countries: z.array(countryCode()).optional(),
+      }),
+    ])
+    .default([]),
+})
+
+const trustSchema = z.strictObject({
+  bundledRoots: z.boolean().default(true),
+  caFiles: z.array(nonEmptyText()).default([]),
 })
 
 const rallySchema = z.strictObject({
@@ -346,6 +361,7 @@ export const configFileSchema = z.strictObject({
   rallies: z.array(rallySchema).default([]),
   news: newsSchema.prefault({}),
   interception: interceptionSchema.prefault({}),
+  trust: trustSchema.prefault({}),
   thresholds: thresholdsSchema.prefault({}),
   alerts: alertsSchema.prefault({}),
   smtp: smtpSchema.prefault({}),

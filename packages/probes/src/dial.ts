@@ -3,7 +3,7 @@
 import { createHash, type X509Certificate } from 'node:crypto'
 import { lookup, Resolver } from 'node:dns/promises'
 import { isIP, connect as netConnect, type Socket } from 'node:net'
-import { type TLSSocket, connect as tlsConnect } from 'node:tls'
+import { createSecureContext, type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { buildVerifiedPath, trustAnchors } from './chain.js'
 import { failureFromError } from './failures.js'
 import type { CaList, CertificateSummary, ConnectAttempt } from './types.js'
@@ -286,7 +286,7 @@ export function handshakeTls(
     // `host` is the name checkServerIdentity verifies; `servername` is only the SNI extension.
     host: name,
     ...(isIP(name) === 0 ? { servername: name } : {}),
-    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.ca === undefined ? {} : { secureContext: secureContextFor(options.ca) }),
     ...(options.alpn === undefined ? {} : { ALPNProtocols: options.alpn }),
     rejectUnauthorized: false,
   })
@@ -321,6 +321,23 @@ export function handshakeTls(
 }
 
 function ignore(): void {}
+
+const secureContexts = new Map<CaList, SecureContext>()
+
+/**
+ * One secure context per list of roots: passing `ca` to every connection makes Node parse the whole list
+ * (about 150 roots for the bundled set plus extras) on every handshake.
+ */
+export function secureContextFor(ca: CaList): SecureContext {
+  let context = secureContexts.get(ca)
+  if (context === undefined) {
+    // Lists made per call (a test's inline PEM) would grow the cache without bound.
+    if (secureContexts.size >= 64) secureContexts.clear()
+    context = createSecureContext({ ca })
+    secureContexts.set(ca, context)
+  }
+  return context
+}
 
 function describeVerifyError(error: Error | string | null | undefined): string {
   if (error === null || error === undefined) return 'UNKNOWN'

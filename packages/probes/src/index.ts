@@ -1,6 +1,7 @@
 // Public names of @vigil/probes: the probe kinds, the runner, the failure vocabulary and the pure decisions
 // (error classification, DNS tampering, block pages, titles) the probes are built from.
 export { assessDnsAnswers, type DnsAssessment, isBogon } from './bogons.js'
+export { buildVerifiedPath, type TrustAnchors, trustAnchors } from './chain.js'
 export {
   AllAttemptsFailedError,
   CONNECTION_ATTEMPT_DELAY_MS,
@@ -12,6 +13,8 @@ export {
   type Resolved,
   type ResolvedAddress,
   resolveHost,
+  secureContextFor,
+  sentX509,
 } from './dial.js'
 export { probeDns, rcodeOfError } from './dns.js'
 export {

@@ -27,7 +27,7 @@ export interface ProberDeps {
   registry?: Registry
   logger?: Logger
   now?: () => Date
-  /** Roots to trust instead of Node's bundled ones (tests). */
+  /** Roots to trust instead of the config's trust store (`config.trust.roots`). */
   ca?: CaList
   /** System resolvers for groups that say `resolver: system`. */
   systemResolvers?: () => string[]
@@ -108,7 +108,8 @@ export function createProber(deps: ProberDeps): Prober {
         timeoutMs: planned.group.timeout,
         jitterMs: jitter ? roundJitter(config, intervalMs) : 0,
         signal,
-        ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+        // One trust configuration for every TLS check: config trust.* plus NODE_EXTRA_CA_CERTS.
+        ca: deps.ca ?? config.trust.roots,
         userAgent: planned.group.http.userAgent,
       },
       (result) => {
