@@ -69,12 +69,15 @@ export function parseOoniFingerprints(
   }
   const countries = new Set((options.countries ?? []).map((code) => code.toUpperCase()))
   const result: FingerprintFile = { file, blockPages: [], dnsAddresses: [], skipped: [] }
-  rows.slice(1).forEach((cells, index) => {
+  for (const [index, cells] of rows.slice(1).entries()) {
     const row = Object.fromEntries(header.map((column, i) => [column, (cells[i] ?? '').trim()]))
     const line = index + 2
     const name = (row.name ?? '').slice(0, 100) || `row-${line}`
     const skip = (reason: string) => result.skipped.push({ line, name, reason })
-    if (row.scope === 'fp') return skip('a known false positive (scope fp)')
+    if (row.scope === 'fp') {
+      skip('a known false positive (scope fp)')
+      continue
+    }
     const expected = (row.expected_countries ?? '')
       .split(',')
       .map((code) => code.trim().toUpperCase())
@@ -85,24 +88,32 @@ export function parseOoniFingerprints(
       !expected.includes('ZZ') &&
       !expected.some((code) => countries.has(code))
     ) {
-      return skip(`expected in ${expected.join(', ')} only`)
+      skip(`expected in ${expected.join(', ')} only`)
+      continue
     }
     const pattern = row.pattern ?? ''
-    if (pattern === '' || pattern.length > MAX_PATTERN_LENGTH) return skip('empty or overlong pattern')
+    if (pattern === '' || pattern.length > MAX_PATTERN_LENGTH) {
+      skip('empty or overlong pattern')
+      continue
+    }
     const location = (row.location_found ?? '').toLowerCase()
     const type = (row.pattern_type ?? '').toLowerCase()
     if (location === 'dns') {
       if (type === 'full' && isIP(pattern) !== 0) result.dnsAddresses.push(pattern.toLowerCase())
       else skip('only DNS fingerprints that are a full address are matched')
-      return
+      continue
     }
     const source = regexSource(type, pattern)
-    if (source === null) return skip(`unknown pattern_type "${type}"`)
+    if (source === null) {
+      skip(`unknown pattern_type "${type}"`)
+      continue
+    }
     try {
       // The flags the probe compiles config patterns with.
       new RegExp(source, 'iu')
     } catch {
-      return skip('a regular expression JavaScript cannot compile')
+      skip('a regular expression JavaScript cannot compile')
+      continue
     }
     if (location === 'body') {
       result.blockPages.push({
@@ -123,7 +134,7 @@ export function parseOoniFingerprints(
     } else {
       skip(`unknown location_found "${location}"`)
     }
-  })
+  }
   return result
 }
 

@@ -104,7 +104,9 @@ describe('vigil tls-check', () => {
     expect(text.stdout).toContain(`127.0.0.1:${site.port} (SNI ${SITE})`)
     expect(text.stdout).toMatch(/^verdict {3}ok$/m)
     expect(text.stdout).toContain(`chain[0] O=Vigil Test Site, CN=${SITE}`)
-    expect(text.stdout).toMatch(/^path {6}O=Vigil Test Site, CN=.* <- .* <- O=Vigil Test, CN=Vigil Test Root$/m)
+    expect(text.stdout).toMatch(
+      /^path {6}O=Vigil Test Site, CN=.* <- .* <- O=Vigil Test, CN=Vigil Test Root$/m,
+    )
   })
 
   it('applies the config: its vantage and its SPKI pins', async () => {
