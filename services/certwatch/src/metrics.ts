@@ -38,7 +38,7 @@ export function createCertwatchMetrics(registry: Registry) {
   const chainExpiry = gauge(
     registry,
     'probe_ssl_earliest_cert_expiry',
-    'Earliest expiry of the presented certificate chain, in Unix seconds.',
+    'Earliest expiry among the certificates the server sent, in Unix seconds.',
     ['target', 'kind', 'vantage', 'region'],
   )
   const leafExpiry = gauge(
