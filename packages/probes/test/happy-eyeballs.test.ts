@@ -1,10 +1,12 @@
 // Every resolved address, both families, as clients connect since RFC 8305: names served by a private DNS
 // server on loopback resolve to ::1 and 127.0.0.1, and servers listen on one family only. A probe fails only
 // when every address failed, and its evidence names each address with its OONI failure.
+
+import { spawn } from 'node:child_process'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import { createServer as createNetServer } from 'node:net'
-import { type DnsTarget, interleaveFamilies, runProbe } from '@vigil/probes'
+import { connect, createServer as createNetServer } from 'node:net'
+import { CONNECTION_ATTEMPT_DELAY_MS, type DnsTarget, interleaveFamilies, runProbe } from '@vigil/probes'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTestPki, type TestPki } from './fixtures/certs.js'
 import { startDnsServer } from './fixtures/dns-server.js'
@@ -99,6 +101,54 @@ describe('happy eyeballs', () => {
     expect(result).toMatchObject({ ok: true, failure: null })
     expect(result.details.address).toBe('::1')
     expect(result.details.attempts[0]).toMatchObject({ address: '::1', outcome: 'connected', failure: null })
+  })
+
+  it('tcp: starts the IPv4 attempt 250 ms after an IPv6 attempt that hangs, and abandons the hanging one', async () => {
+    // A real listener on ::1 whose accept queue is full (backlog 0, one connection waiting, never accepted):
+    // the kernel drops further SYNs, so a connection to it neither succeeds nor fails, as over a
+    // blackholed IPv6 path.
+    const stuck = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,sys\n' +
+          's=socket.socket(socket.AF_INET6)\n' +
+          "s.bind(('::1',0))\n" +
+          's.listen(0)\n' +
+          'print(s.getsockname()[1],flush=True)\n' +
+          'sys.stdin.read()\n',
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    )
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        stuck.stdout.once('data', (data: Buffer) => resolve(Number(data.toString().trim())))
+        stuck.once('error', reject)
+      })
+      const filler = connect({ host: '::1', port })
+      await new Promise<void>((resolve, reject) => {
+        filler.once('connect', () => resolve())
+        filler.once('error', reject)
+      })
+      try {
+        await loopback.tcp((socket) => socket.end(), '127.0.0.1', port)
+        const result = await runProbe(
+          { kind: 'tcp', name: 'dual', host: 'dual.example.kz', port },
+          { timeoutMs: 10_000, resolver },
+        )
+        expect(result).toMatchObject({ ok: true, failure: null })
+        expect(result.details.address).toBe('127.0.0.1')
+        const [v6, v4] = result.details.attempts
+        expect(v6).toMatchObject({ address: '::1', outcome: 'abandoned', failure: null, connectMs: null })
+        expect(v4).toMatchObject({ address: '127.0.0.1', outcome: 'connected' })
+        expect(v4!.startMs).toBeGreaterThanOrEqual(CONNECTION_ATTEMPT_DELAY_MS - 1)
+      } finally {
+        filler.destroy()
+      }
+    } finally {
+      stuck.stdin.end()
+      stuck.kill()
+    }
   })
 
   it('tcp: fails only when every address failed, each with its failure', async () => {
