@@ -5,6 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { rootCertificates } from 'node:tls'
+import { VigilError } from '@vigil/errors'
 
 export interface TrustSettings {
   /** PEM of every root trusted, without duplicates. Pass as `ca` to every TLS check. */
@@ -67,16 +68,21 @@ export function loadTrust(
   return { roots, counts, environmentFile, files }
 }
 
-/** The trust a command uses without a config file: the bundled roots and NODE_EXTRA_CA_CERTS. */
+/**
+ * The trust a command uses without a config file: the bundled roots and NODE_EXTRA_CA_CERTS. Throws a
+ * VigilError (`config.trust`) when NODE_EXTRA_CA_CERTS names a file that cannot be used.
+ */
 export function trustFromEnvironment(env: NodeJS.ProcessEnv): TrustSettings {
-  return loadTrust(
-    { bundledRoots: true, caFiles: [] },
-    path.join(process.cwd(), 'none.yaml'),
-    env,
-    (_, message) => {
-      throw new Error(message)
-    },
+  const problems: string[] = []
+  const trust = loadTrust({ bundledRoots: true, caFiles: [] }, 'no-config', env, (_, message) =>
+    problems.push(message),
   )
+  if (problems.length > 0) {
+    throw new VigilError('config.trust', problems.join('; '), {
+      hint: 'NODE_EXTRA_CA_CERTS must name a readable PEM file of CA certificates',
+    })
+  }
+  return trust
 }
 
 function readPems(file: string, problem: (message: string) => void): string[] {

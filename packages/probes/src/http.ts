@@ -24,9 +24,13 @@ export const DEFAULT_MAX_REDIRECTS = 10
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /** A redirect's body is read up to this many bytes (block pages sometimes come as a 302 with a body). */
 export const MAX_REDIRECT_BODY_BYTES = 64 * 1024
-/** Headers kept per hop as evidence, and the characters kept of each value. */
-const MAX_HEADERS = 64
+/**
+ * Headers kept per hop as evidence: at most this many, each value cut to this many characters, and no more
+ * than `MAX_HEADER_CHARS` in all, so a hostile server cannot bloat a stored measurement.
+ */
+const MAX_HEADERS = 32
 const MAX_HEADER_VALUE = 1024
+const MAX_HEADER_CHARS = 8192
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
@@ -189,8 +193,13 @@ export function withoutPartialUtf8Tail(bytes: Buffer): Buffer {
 
 function boundedHeaders(headers: Record<string, string>): Record<string, string> {
   const kept: Record<string, string> = {}
+  let chars = 0
   for (const [name, value] of Object.entries(headers).slice(0, MAX_HEADERS)) {
-    kept[name.slice(0, 128)] = value.slice(0, MAX_HEADER_VALUE)
+    const key = name.slice(0, 128)
+    const text = value.slice(0, MAX_HEADER_VALUE)
+    chars += key.length + text.length
+    if (chars > MAX_HEADER_CHARS) break
+    kept[key] = text
   }
   return kept
 }

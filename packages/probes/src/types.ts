@@ -208,7 +208,7 @@ export interface HttpHop {
   location: string | null
   address: string | null
   attempts: ConnectAttempt[]
-  /** Response headers, names in lower case, at most 64 of them and 1024 characters a value. */
+  /** Response headers, names in lower case: at most 32, 1024 characters a value, 8192 characters in all. */
   headers: Record<string, string>
   /** Body bytes kept (up to the cap; 64 KiB for a redirect). */
   bytesRead: number

@@ -179,4 +179,16 @@ describe('redirect hops as evidence', () => {
     expect(result.details.hops.map((hop) => hop.statusCode)).toEqual([301, 200])
     expect(result.details.title).toBe('Главная')
   })
+
+  it('keeps a bounded share of what a hostile server sends as headers', async () => {
+    const headers: Record<string, string> = {}
+    for (let i = 0; i < 40; i++) headers[`x-filler-${i}`] = 'v'.repeat(300)
+    const port = await serve((_req, res) => res.writeHead(200, headers).end('<title>t</title>'))
+    const result = await runProbe(http(`http://127.0.0.1:${port}/`, []), { timeoutMs: 5000 })
+    const kept = result.details.hops[0]!.headers
+    const chars = Object.entries(kept).reduce((sum, [name, value]) => sum + name.length + value.length, 0)
+    expect(Object.keys(kept).length).toBeGreaterThan(0)
+    expect(Object.keys(kept).length).toBeLessThan(40)
+    expect(chars).toBeLessThanOrEqual(8192)
+  })
 })

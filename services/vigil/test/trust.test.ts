@@ -166,4 +166,25 @@ describe('one trust configuration', () => {
       `trust: ${rootCertificates.length + 1} roots (bundled ${rootCertificates.length}, NODE_EXTRA_CA_CERTS 1, trust.caFiles 0)`,
     )
   })
+
+  it('tls-check without a config trusts NODE_EXTRA_CA_CERTS too, and shows the path that verified', async () => {
+    let stdout = ''
+    const io = { stdout: (text: string) => (stdout += text), stderr: () => {} }
+    const code = await runCli(
+      ['tls-check', `127.0.0.1:${port}`, '--sni', 'localhost', '--json'],
+      { NODE_EXTRA_CA_CERTS: caFile },
+      io,
+    )
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(report).toMatchObject({ verdict: 'ok', verified: true })
+    expect(report.verifiedChain.at(-1).subject).toContain('Newsroom Private CA')
+    stdout = ''
+    await runCli(['tls-check', `127.0.0.1:${port}`, '--sni', 'localhost', '--json'], {}, io)
+    expect(JSON.parse(stdout)).toMatchObject({
+      verdict: 'untrusted_root',
+      verified: false,
+      verifiedChain: null,
+    })
+  })
 })
