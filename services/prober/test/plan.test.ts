@@ -37,7 +37,9 @@ describe('planProbes', () => {
         "        header: { name: location, pattern: '^http://notice\\.isp\\.kz/' }",
       ].join('\n'),
     )
-    const probe = planProbes(config)[0]!.probes[0]!.probe as { blockPages: Array<{ name: string; hop: string }> }
+    const probe = planProbes(config)[0]!.probes[0]!.probe as {
+      blockPages: Array<{ name: string; hop: string }>
+    }
     expect(probe.blockPages.map((page) => [page.name, page.hop])).toEqual([
       ['access-restricted-ru', 'any'],
       ['notice-redirect', 'first'],
