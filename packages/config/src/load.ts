@@ -9,6 +9,7 @@ import { expandEnvironment, type PathIssue } from './expand.js'
 import { resolveConfig } from './resolve.js'
 import { configFileSchema } from './schema.js'
 import { createSourceMap, formatPath, type KeyPath, type SourceMap } from './source.js'
+import { loadTrust } from './trust.js'
 import type { ConfigIssue, VigilConfig } from './types.js'
 import { describeValue } from './values.js'
 
@@ -112,6 +113,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const { config, issues: crossIssues } = resolveConfig(file, parsed.data!)
   for (const issue of crossIssues.map(toIssue)) if (!expandedPaths.has(issue.path)) issues.push(issue)
+  config.trust = loadTrust(parsed.data!.trust, file, env, (where, message) =>
+    issues.push(toIssue({ path: where === 'env' ? ['trust'] : ['trust', 'caFiles', where], message })),
+  )
   if (issues.length > 0) fail(issues)
   return config
 }

@@ -1,8 +1,11 @@
 // Turns the checked file into the VigilConfig services use: fills group and source settings from their
 // section defaults, makes region names canonical, and checks what spans several keys (references
 // between sections, orderings, uniqueness). Every problem is reported at the key it is about.
+import { readFileSync, statSync } from 'node:fs'
 import { isIP } from 'node:net'
+import path from 'node:path'
 import type { PathIssue } from './expand.js'
+import { type FingerprintFile, parseOoniFingerprints } from './fingerprints.js'
 import { buildRegionIndex, normalizeRegionName } from './regions.js'
 import type { ConfigFile } from './schema.js'
 import type { KeyPath } from './source.js'
@@ -49,7 +52,8 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
   }
 
   const vantage = resolveVantage(raw, canonicalRegion, report)
-  const targetGroups = resolveTargetGroups(raw, canonicalRegion, report)
+  const fingerprints = loadFingerprintFiles(file, raw, report)
+  const targetGroups = resolveTargetGroups(raw, canonicalRegion, report, fingerprints)
   const rallies = raw.rallies.map((rally, index) =>
     resolveRally(rally, index, regions, canonicalRegion, report),
   )
@@ -102,7 +106,23 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
     country: raw.country,
     vantage,
     regions,
-    probing: { concurrency: raw.probing.concurrency, jitter: raw.probing.jitter },
+    probing: {
+      concurrency: raw.probing.concurrency,
+      jitter: raw.probing.jitter,
+      fingerprintFiles: fingerprints.map((loaded) => ({
+        file: loaded.file,
+        blockPages: loaded.blockPages.length,
+        dnsAddresses: loaded.dnsAddresses.length,
+        skipped: loaded.skipped.length,
+      })),
+    },
+    // Filled in by parseConfig, which has the environment (NODE_EXTRA_CA_CERTS).
+    trust: {
+      roots: [],
+      counts: { bundled: 0, environment: 0, files: 0 },
+      environmentFile: undefined,
+      files: [],
+    },
     targetGroups,
     rallies,
     news: { sources, vocabulary: raw.news.vocabulary },
@@ -210,6 +230,7 @@ function resolveTargetGroups(
   raw: ConfigFile,
   canonicalRegion: CanonicalRegion,
   report: Report,
+  fingerprints: readonly FingerprintFile[],
 ): TargetGroup[] {
   const probing = raw.probing
   checkCadence(['probing'], probing, report)
@@ -224,9 +245,17 @@ function resolveTargetGroups(
     maxRedirects: probing.http.maxRedirects ?? 10,
     maxBodyBytes: probing.http.maxBodyBytes ?? 1_048_576,
   }
-  const sharedBlockPages = probing.blockPages.map((page, index) =>
-    resolveBlockPage(page, ['probing', 'blockPages', index], report),
-  )
+  const section = probing.blockPages
+  const sharedBlockPages = Array.isArray(section)
+    ? section.map((page, index) => resolveBlockPage(page, ['probing', 'blockPages', index], report))
+    : section.patterns.map((page, index) =>
+        resolveBlockPage(page, ['probing', 'blockPages', 'patterns', index], report),
+      )
+  const fingerprintAddresses: string[] = []
+  for (const loaded of fingerprints) {
+    sharedBlockPages.push(...loaded.blockPages)
+    fingerprintAddresses.push(...loaded.dnsAddresses)
+  }
 
   const groupNames = new Set<string>()
   const targetNames = new Map<string, string>()
@@ -273,7 +302,12 @@ function resolveTargetGroups(
         resolver: group.dns?.resolver ?? sharedDns.resolver,
         controlResolver: group.dns?.controlResolver ?? sharedDns.controlResolver,
         recordTypes: group.dns?.recordTypes ?? sharedDns.recordTypes,
-        blockPageAddresses: group.dns?.blockPageAddresses ?? sharedDns.blockPageAddresses,
+        blockPageAddresses: [
+          ...new Set([
+            ...(group.dns?.blockPageAddresses ?? sharedDns.blockPageAddresses),
+            ...fingerprintAddresses,
+          ]),
+        ],
       },
       http: {
         userAgent: group.http?.userAgent ?? sharedHttp.userAgent,
@@ -308,15 +342,56 @@ function resolveTargetGroups(
   return groups
 }
 
+/** Reads `probing.blockPages.files`, relative to the config file; a problem is reported at the file's key. */
+function loadFingerprintFiles(configFile: string, raw: ConfigFile, report: Report): FingerprintFile[] {
+  const section = raw.probing.blockPages
+  if (Array.isArray(section)) return []
+  const base = path.dirname(path.resolve(configFile))
+  return section.files.flatMap((name, index) => {
+    const where: KeyPath = ['probing', 'blockPages', 'files', index]
+    const file = path.resolve(base, name)
+    let text: string
+    try {
+      const size = statSync(file).size
+      if (size > MAX_FINGERPRINT_FILE_BYTES) {
+        report(where, `${file} is ${size} bytes, more than ${MAX_FINGERPRINT_FILE_BYTES}`)
+        return []
+      }
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      report(
+        where,
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      )
+      return []
+    }
+    try {
+      return [parseOoniFingerprints(text, file, { countries: section.countries ?? [] })]
+    } catch (error) {
+      report(where, (error as Error).message)
+      return []
+    }
+  })
+}
+
+// OONI's two files are a few hundred kilobytes together.
+const MAX_FINGERPRINT_FILE_BYTES = 16 * 1024 * 1024
+
 function resolveBlockPage(
-  page: ConfigFile['probing']['blockPages'][number],
+  page: ConfigFile['targetGroups'][number]['blockPages'][number],
   path: KeyPath,
   report: Report,
 ): BlockPagePattern {
   if (page.status === undefined && page.body === undefined && page.header === undefined) {
     report(path, 'a block page needs at least one of status, body or header')
   }
-  return { name: page.name, statusCodes: page.status, bodyPattern: page.body, header: page.header }
+  return {
+    name: page.name,
+    statusCodes: page.status,
+    bodyPattern: page.body,
+    header: page.header,
+    hop: page.hop,
+  }
 }
 
 function resolveTarget(

@@ -80,6 +80,7 @@ const blockPageSchema = z.strictObject({
   status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
   body: pattern().optional(),
   header: z.strictObject({ name: nonEmptyText(), pattern: pattern() }).optional(),
+  hop: z.enum(['any', 'first', 'final']).default('any'),
 })
 
 const targetSchema = z.strictObject({
@@ -118,7 +119,22 @@ const probingSchema = z.strictObject({
   timeout: duration({ min: 100 }).default(10 * SECOND),
   dns: dnsSchema.prefault({}),
   http: httpSchema.prefault({}),
-  blockPages: z.array(blockPageSchema).default([]),
+  // A list of patterns, or patterns plus fingerprint files in OONI's format (see fingerprints.ts).
+  blockPages: z
+    .union([
+      z.array(blockPageSchema),
+      z.strictObject({
+        patterns: z.array(blockPageSchema).default([]),
+        files: z.array(nonEmptyText()).default([]),
+        countries: z.array(countryCode()).optional(),
+      }),
+    ])
+    .default([]),
+})
+
+const trustSchema = z.strictObject({
+  bundledRoots: z.boolean().default(true),
+  caFiles: z.array(nonEmptyText()).default([]),
 })
 
 const rallySchema = z.strictObject({
@@ -404,6 +420,7 @@ export const configFileSchema = z.strictObject({
   rallies: z.array(rallySchema).default([]),
   news: newsSchema.prefault({}),
   interception: interceptionSchema.prefault({}),
+  trust: trustSchema.prefault({}),
   thresholds: thresholdsSchema.prefault({}),
   alerts: alertsSchema.prefault({}),
   smtp: smtpSchema.prefault({}),

@@ -1,3 +1,4 @@
+import type { TrustSettings } from './trust.js'
 // The validated configuration as every service sees it: defaults filled in, region names made
 // canonical, durations in milliseconds and sizes in bytes. Produced only by parseConfig/loadConfig.
 
@@ -81,6 +82,8 @@ export interface BlockPagePattern {
   statusCodes: number[] | undefined
   bodyPattern: string | undefined
   header: { name: string; pattern: string } | undefined
+  /** The hops of a redirect chain it is matched on: every response, the first, or the final one. */
+  hop: 'any' | 'first' | 'final'
 }
 
 export interface Target {
@@ -122,7 +125,17 @@ export interface TargetGroup {
   targets: Target[]
 }
 
+/** What one fingerprint file under `probing.blockPages.files` gave. */
+export interface FingerprintFileSummary {
+  file: string
+  blockPages: number
+  dnsAddresses: number
+  skipped: number
+}
+
 export interface ProbingSettings {
+  /** Fingerprint files read, with how many of their rows are in use. */
+  fingerprintFiles: FingerprintFileSummary[]
   /** Probes in flight at once from this process. */
   concurrency: number
   /** Random spread of each round's start, as a fraction of the interval. */
@@ -390,6 +403,8 @@ export interface VigilConfig {
   rallies: Rally[]
   news: NewsSettings
   interception: InterceptionSettings
+  /** The roots every TLS check trusts: bundled, NODE_EXTRA_CA_CERTS and `trust.caFiles`. */
+  trust: TrustSettings
   thresholds: Thresholds
   alerts: AlertSettings
   smtp: SmtpSettings

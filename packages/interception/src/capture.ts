@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net'
 import tls, { type DetailedPeerCertificate } from 'node:tls'
+import { buildVerifiedPath, sentX509, trustAnchors as trustAnchorsOf } from '@vigil/probes'
 import { certificatesFromPem, describeCertificate, sha256Hex } from './certificate.js'
 import type { CertificateFacts, TlsCapture, TlsFailure } from './types.js'
 
@@ -33,10 +34,9 @@ const HOSTNAME_CODE = 'ERR_TLS_CERT_ALTNAME_INVALID'
 /**
  * Connects, completes the handshake without rejecting anything, and reports what was presented.
  *
- * The chain is what node exposes through `getPeerCertificate(true)`: the certificates the server sent,
- * linked leaf-to-root by issuer, followed by the trust-store root that completes the path when there
- * is one. A sent certificate that issues nothing in the chain is not exposed by node and so is not
- * recorded; interceptors send the chain that leads to their root, so that root is recorded.
+ * `chain` is what the server sent, in its order (leaf first), extra certificates included, and never a
+ * certificate from the local trust store. `verifiedChain` is the path that verified, leaf to trust anchor
+ * (possibly a store root the server did not send), or null when verification failed.
  */
 export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
   const port = options.port ?? 443
@@ -55,6 +55,7 @@ export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
     protocol: null,
     cipher: null,
     chain: [],
+    verifiedChain: null,
     verified: false,
     failure,
     errorCode,
@@ -84,10 +85,7 @@ export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
         port,
         // RFC 6066 forbids an IP address as SNI; the identity check below still uses it.
         servername: isIP(servername) ? '' : servername,
-        ca:
-          typeof options.ca === 'string' || Buffer.isBuffer(options.ca)
-            ? options.ca
-            : [...(options.ca ?? tls.rootCertificates)],
+        secureContext: secureContextFor(options.ca),
         rejectUnauthorized: false,
       })
     } catch (error) {
@@ -96,10 +94,14 @@ export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
     }
     socket.once('secureConnect', () => {
       const tlsSocket = socket!
+      // Node's issuer walk (it may append a store root) only tells whether the path reached an anchor. It
+      // must be read before the sent chain: reading that empties the socket's peer chain (Node 20).
       const peer = tlsSocket.getPeerCertificate(true)
+      const walked = issuerWalkDer(peer)
+      const sent = sentX509(tlsSocket)
       let chain: CertificateFacts[]
       try {
-        chain = presentedChainDer(peer).map((der) => describeCertificate(der))
+        chain = sent.map((cert) => describeCertificate(cert.raw))
       } catch (error) {
         finish(failed('ssl_invalid_certificate', errorCodeOf(error)))
         return
@@ -112,12 +114,17 @@ export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
         ? null
         : String(tlsSocket.authorizationError ?? 'UNKNOWN_VERIFY_ERROR')
       const identityError = tls.checkServerIdentity(servername, peer)
-      const top = chain[chain.length - 1]!
+      const top = walked[walked.length - 1]
       const { failure, errorCode } = verificationFailure(
         chainError === HOSTNAME_CODE ? null : chainError,
         identityError ? (errorCodeOf(identityError) ?? HOSTNAME_CODE) : null,
-        trustAnchors(options.ca).has(top.sha256),
+        top !== undefined && trustAnchors(options.ca).has(sha256Hex(top)),
       )
+      let verifiedChain: CertificateFacts[] | null = null
+      if (failure === null) {
+        const path = buildVerifiedPath(sent, anchorsFor(options.ca))
+        verifiedChain = path === null ? null : path.map((cert) => describeCertificate(cert.raw))
+      }
       const cipher = tlsSocket.getCipher()
       finish({
         ...base,
@@ -125,6 +132,7 @@ export function captureChain(options: CaptureOptions): Promise<TlsCapture> {
         protocol: tlsSocket.getProtocol(),
         cipher: cipher ? (cipher.standardName ?? cipher.name) : null,
         chain,
+        verifiedChain,
         verified: failure === null,
         failure,
         errorCode,
@@ -200,7 +208,7 @@ export function socketFailure(error: unknown): TlsFailure {
   return 'unknown_failure'
 }
 
-function presentedChainDer(peer: DetailedPeerCertificate): Buffer[] {
+function issuerWalkDer(peer: DetailedPeerCertificate): Buffer[] {
   const chain: Buffer[] = []
   const seen = new Set<string>()
   let cert: DetailedPeerCertificate | undefined = peer
@@ -211,6 +219,28 @@ function presentedChainDer(peer: DetailedPeerCertificate): Buffer[] {
     cert = cert.issuerCertificate
   }
   return chain
+}
+
+const secureContexts = new Map<CaptureOptions['ca'] | 'default', tls.SecureContext>()
+
+// One context per list of roots: a `ca` option on every connection re-parses the whole list each time.
+function secureContextFor(ca: CaptureOptions['ca']): tls.SecureContext {
+  const key = ca ?? 'default'
+  let context = secureContexts.get(key)
+  if (context === undefined) {
+    if (secureContexts.size >= 64) secureContexts.clear()
+    context = tls.createSecureContext({
+      ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...(ca ?? tls.rootCertificates)],
+    })
+    secureContexts.set(key, context)
+  }
+  return context
+}
+
+function anchorsFor(ca: CaptureOptions['ca']) {
+  return trustAnchorsOf(
+    ca === undefined ? undefined : typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca],
+  )
 }
 
 function errorCodeOf(error: unknown): string | null {

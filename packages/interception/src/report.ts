@@ -13,6 +13,12 @@ export function toReport(observation: TlsObservation, verdict: TlsVerdict): TlsR
     verdict: verdict.verdict,
     failure: verdict.failure,
     verified: observation.verified,
+    verifiedChain:
+      observation.verifiedChain?.map((cert) => ({
+        subject: cert.subject,
+        sha256: cert.sha256,
+        notAfter: cert.notAfter,
+      })) ?? null,
     protocol: observation.protocol,
     cipher: observation.cipher,
     chain: observation.chain.map((cert, index) => ({
@@ -35,7 +41,11 @@ export function toReport(observation: TlsObservation, verdict: TlsVerdict): TlsR
   }
 }
 
-/** Unix seconds of the leaf's expiry and of the earliest expiry in the chain; null without a chain. */
+/**
+ * Unix seconds of the leaf's expiry and of the earliest expiry among the certificates the server sent
+ * (blackbox_exporter's probe_ssl_earliest_cert_expiry reads the peer certificates, never the local trust
+ * store); null without a chain.
+ */
 export function earliestExpiry(capture: TlsCapture): { leaf: number | null; chain: number | null } {
   const expiries = capture.chain.map((cert) => Date.parse(cert.notAfter) / 1000)
   return { leaf: expiries[0] ?? null, chain: expiries.length > 0 ? Math.min(...expiries) : null }

@@ -65,8 +65,13 @@ export interface TlsCapture extends TlsTarget {
   durationMs: number
   protocol: string | null
   cipher: string | null
-  /** The presented chain, leaf first, as linked by issuer (see captureChain). */
+  /** The certificates the server sent, in its order, leaf first (see captureChain). */
   chain: CertificateFacts[]
+  /**
+   * The path that verified, leaf to trust anchor (which may be a store root the server did not send); null
+   * when the chain did not verify, or for observations stored before it was recorded.
+   */
+  verifiedChain?: CertificateFacts[] | null
   /** The chain verifies against the trust store and the leaf is valid for the SNI. */
   verified: boolean
   /** Null when verified; the OONI failure string otherwise (also for a completed handshake). */
@@ -191,6 +196,11 @@ export interface TlsReport {
   verdict: TlsVerdictKind
   failure: TlsFailure | null
   verified: boolean
+  /**
+   * The path that verified, leaf to trust anchor, as subject and SHA-256; null when nothing verified.
+   * `chain` is what the server sent.
+   */
+  verifiedChain: Array<{ subject: string; sha256: string; notAfter: string }> | null
   protocol: string | null
   cipher: string | null
   chain: TlsReportCertificate[]

@@ -57,8 +57,12 @@ describe('captureChain against loopback TLS servers', () => {
     expect(observation.trustStore).toBe('custom')
     expect(observation.protocol).toBe('TLSv1.3')
     expect(observation.cipher).toMatch(/^TLS_/)
-    // Leaf and intermediate as sent, then the root from the trust store that completes the path.
+    // Leaf and intermediate as sent; the path that verified adds the root from the trust store.
     expect(observation.chain.map((c) => c.subject)).toEqual([
+      `O=Vigil Test Site, CN=${SITE}`,
+      'O=Vigil Test, CN=Vigil Test Issuing CA',
+    ])
+    expect(observation.verifiedChain?.map((c) => c.subject)).toEqual([
       `O=Vigil Test Site, CN=${SITE}`,
       'O=Vigil Test, CN=Vigil Test Issuing CA',
       'O=Vigil Test, CN=Vigil Test Root',

@@ -1,16 +1,36 @@
 // The http and https probes: one GET through undici on a fresh connection per hop, redirects followed by hand,
-// per-phase timings taken by our own connector (so dns, connect and tls are this probe's and nobody else's),
-// a hard cap on the bytes read, the page title and the block-page check.
+// every resolved address tried (Happy Eyeballs), per-phase timings taken by our own connector (so dns,
+// connect and tls are this probe's and nobody else's), a hard cap on the bytes read, bodies decoded with the
+// shared charset logic, and the block-page check on every hop.
 import type { Socket } from 'node:net'
+import { decodeBody } from '@vigil/charset'
 import { Client } from 'undici'
-import { connectTcp, handshakeTls, resolveHost, round3, since, verifyFailure } from './dial.js'
-import { type FailureString, failureFromError, ProbeFailure } from './failures.js'
+import { connectHappyEyeballs, handshakeTls, resolveHost, round3, since, verifyFailure } from './dial.js'
+import { type FailureString, failureFromError, ProbeFailure, ProbeTimeoutError } from './failures.js'
 import { extractTitle, matchBlockPage } from './page.js'
 import { settle, startClock } from './result.js'
-import type { CaList, HttpDetails, HttpTarget, HttpTimings, Probe, ProbeContext } from './types.js'
+import type {
+  CaList,
+  HttpDetails,
+  HttpHop,
+  HttpPhase,
+  HttpTarget,
+  HttpTimings,
+  Probe,
+  ProbeContext,
+} from './types.js'
 
 export const DEFAULT_MAX_REDIRECTS = 10
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** A redirect's body is read up to this many bytes (block pages sometimes come as a 302 with a body). */
+export const MAX_REDIRECT_BODY_BYTES = 64 * 1024
+/**
+ * Headers kept per hop as evidence: at most this many, each value cut to this many characters, and no more
+ * than `MAX_HEADER_CHARS` in all, so a hostile server cannot bloat a stored measurement.
+ */
+const MAX_HEADERS = 32
+const MAX_HEADER_VALUE = 1024
+const MAX_HEADER_CHARS = 8192
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
@@ -24,7 +44,7 @@ const TOO_MANY_REDIRECTS: FailureString = 'unknown_failure: too_many_redirects'
 // and with source maps on, capturing and formatting that stack was the largest CPU cost of a probe.
 const CLIENT_DONE = new Error('probe finished')
 
-interface Hop {
+interface FetchedHop {
   statusCode: number
   headers: Record<string, string>
   body: Buffer
@@ -38,12 +58,22 @@ export function blankHttpDetails(target: HttpTarget): HttpDetails {
     statusCode: null,
     redirects: 0,
     chain: [],
+    hops: [],
     timings: { dns: 0, connect: 0, tls: 0, firstByte: 0, transfer: 0 },
     address: null,
+    addresses: [],
+    attempts: [],
     bytesRead: 0,
+    bytesReceived: 0,
+    firstByteMs: null,
+    transferBytesPerSecond: null,
+    timeoutPhase: null,
     truncated: false,
+    charset: null,
+    charsetSource: null,
     title: null,
     blockPage: null,
+    blockPageHop: null,
     tls: null,
   }
 }
@@ -53,6 +83,8 @@ export const probeHttp: Probe<HttpTarget> = async (target, ctx) => {
   const details = blankHttpDetails(target)
   const maxRedirects = target.maxRedirects ?? DEFAULT_MAX_REDIRECTS
   const maxBodyBytes = target.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const patterns = target.blockPages ?? []
+  const progress: { phase: HttpPhase } = { phase: 'dns' }
   try {
     let url = new URL(target.url)
     const visited = new Set<string>()
@@ -60,10 +92,27 @@ export const probeHttp: Probe<HttpTarget> = async (target, ctx) => {
       visited.add(url.href)
       details.chain.push(url.href)
       details.finalUrl = url.href
-      const hop = await fetchOnce(url, target, ctx, details, maxBodyBytes)
-      details.statusCode = hop.statusCode
-      const location = hop.headers.location
-      if (isRedirect(hop.statusCode, location) && location !== undefined) {
+      const hop = blankHop(url.href)
+      details.hops.push(hop)
+      const fetched = await fetchOnce(url, target, ctx, details, hop, progress, maxBodyBytes)
+      details.statusCode = fetched.statusCode
+      const location = fetched.headers.location
+      const redirect = isRedirect(fetched.statusCode, location)
+      const decoded = describeBody(fetched, hop)
+      const index = details.hops.length - 1
+      if (details.blockPage === null) {
+        const matched = matchBlockPage(
+          { statusCode: fetched.statusCode, headers: fetched.headers, body: decoded },
+          patterns,
+          { first: index === 0, final: !redirect },
+        )
+        if (matched !== null) {
+          hop.blockPage = matched.name
+          details.blockPage = matched.name
+          details.blockPageHop = index
+        }
+      }
+      if (redirect && location !== undefined) {
         const next = new URL(location, url)
         details.redirects += 1
         if (visited.has(next.href)) throw new ProbeFailure(REDIRECT_LOOP)
@@ -71,37 +120,108 @@ export const probeHttp: Probe<HttpTarget> = async (target, ctx) => {
         url = next
         continue
       }
-      details.bytesRead = hop.body.length
-      details.truncated = hop.truncated
-      const text = hop.body.toString('utf8')
-      details.title = extractTitle(text)
-      const blockPage = matchBlockPage(
-        { statusCode: hop.statusCode, headers: hop.headers, body: text },
-        target.blockPages ?? [],
-      )
-      details.blockPage = blockPage?.name ?? null
-      return settle(target, clock, details, blockPage === null ? null : 'http_blockpage')
+      details.bytesRead = fetched.body.length
+      details.truncated = fetched.truncated
+      details.charset = hop.charset
+      details.charsetSource = hop.charsetSource
+      details.title = hop.title
+      return settle(target, clock, details, details.blockPage === null ? null : 'http_blockpage')
     }
   } catch (error) {
-    return settle(target, clock, details, failureFromError(error, ctx.signal))
+    const failure = failureFromError(error, ctx.signal)
+    const hop = details.hops.at(-1)
+    if (hop !== undefined) hop.failure = failure
+    if (ctx.signal.aborted && ctx.signal.reason instanceof ProbeTimeoutError) {
+      details.timeoutPhase = progress.phase
+    }
+    // A hop that already matched a block page (a redirect to the operator's notice host, say) is the
+    // finding, whatever became of the hops after it.
+    return settle(target, clock, details, details.blockPage === null ? failure : 'http_blockpage')
+  } finally {
+    const transfer = details.timings.transfer
+    details.transferBytesPerSecond =
+      transfer > 0 && details.bytesRead > 0 ? Math.round((details.bytesRead / transfer) * 1000) : null
   }
 }
 
-/** One request on a fresh connection; the body is read (up to the cap) only when this is the last hop. */
+function blankHop(url: string): HttpHop {
+  return {
+    url,
+    statusCode: null,
+    location: null,
+    address: null,
+    attempts: [],
+    headers: {},
+    bytesRead: 0,
+    truncated: false,
+    charset: null,
+    charsetSource: null,
+    title: null,
+    blockPage: null,
+    failure: null,
+  }
+}
+
+/** Decodes a hop's body with the shared charset logic and records its facts on the hop; returns the text. */
+function describeBody(fetched: FetchedHop, hop: HttpHop): string {
+  hop.statusCode = fetched.statusCode
+  hop.location = fetched.headers.location?.slice(0, MAX_HEADER_VALUE) ?? null
+  hop.headers = boundedHeaders(fetched.headers)
+  hop.bytesRead = fetched.body.length
+  hop.truncated = fetched.truncated
+  if (fetched.body.length === 0) return ''
+  // A body cut at the cap may end inside a UTF-8 sequence; those last bytes would make valid UTF-8 look
+  // invalid and send the decoder guessing a single-byte charset.
+  const bytes = fetched.truncated ? withoutPartialUtf8Tail(fetched.body) : fetched.body
+  const decoded = decodeBody(bytes, { contentType: fetched.headers['content-type'] ?? null })
+  hop.charset = decoded.charset
+  hop.charsetSource = decoded.charsetSource
+  hop.title = extractTitle(decoded.text)
+  return decoded.text
+}
+
+/** Drops an incomplete UTF-8 sequence at the end of `bytes` (at most 3 bytes); other bytes are left alone. */
+export function withoutPartialUtf8Tail(bytes: Buffer): Buffer {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back]!
+    if ((byte & 0xc0) === 0x80) continue // a continuation byte: look further back for the lead byte
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
+    return needed > back ? bytes.subarray(0, bytes.length - back) : bytes
+  }
+  return bytes
+}
+
+function boundedHeaders(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {}
+  let chars = 0
+  for (const [name, value] of Object.entries(headers).slice(0, MAX_HEADERS)) {
+    const key = name.slice(0, 128)
+    const text = value.slice(0, MAX_HEADER_VALUE)
+    chars += key.length + text.length
+    if (chars > MAX_HEADER_CHARS) break
+    kept[key] = text
+  }
+  return kept
+}
+
+/** One request on a fresh connection; a redirect's body is read up to `MAX_REDIRECT_BODY_BYTES`. */
 async function fetchOnce(
   url: URL,
   target: HttpTarget,
   ctx: ProbeContext,
   details: HttpDetails,
+  hop: HttpHop,
+  progress: { phase: HttpPhase },
   maxBodyBytes: number,
-): Promise<Hop> {
+): Promise<FetchedHop> {
   const timings = details.timings
   let connectedAt: number | null = null
   const client = new Client(url.origin, {
     connect: (_options, callback) => {
-      dial(url, target.ca ?? ctx.ca, ctx.signal, details, timings).then(
+      dial(url, target.ca ?? ctx.ca, ctx, details, hop, progress, timings).then(
         (socket) => {
           connectedAt = performance.now()
+          progress.phase = 'headers'
           callback(null, socket)
         },
         (error: Error) => callback(error, null),
@@ -112,6 +232,7 @@ async function fetchOnce(
     bodyTimeout: 0,
   })
   let headersAt: number | null = null
+  let size = 0
   try {
     const response = await client.request({
       path: url.pathname + url.search,
@@ -120,20 +241,22 @@ async function fetchOnce(
       signal: ctx.signal,
     })
     headersAt = performance.now()
-    if (connectedAt !== null) timings.firstByte = round3(timings.firstByte + (headersAt - connectedAt))
-    const headers = flattenHeaders(response.headers)
-    if (isRedirect(response.statusCode, headers.location)) {
-      // A redirect's body is not read; destroying the stream makes it emit an abort error nobody wants.
-      response.body.on('error', () => {})
-      response.body.destroy()
-      return { statusCode: response.statusCode, headers, body: Buffer.alloc(0), truncated: false }
+    progress.phase = 'body'
+    if (connectedAt !== null) {
+      const firstByte = headersAt - connectedAt
+      timings.firstByte = round3(timings.firstByte + firstByte)
+      details.firstByteMs = round3(firstByte)
     }
-    details.statusCode = response.statusCode
+    const headers = flattenHeaders(response.headers)
+    hop.statusCode = response.statusCode
+    const redirect = isRedirect(response.statusCode, headers.location)
+    if (!redirect) details.statusCode = response.statusCode
+    const cap = redirect ? Math.min(maxBodyBytes, MAX_REDIRECT_BODY_BYTES) : maxBodyBytes
     const chunks: Buffer[] = []
-    let size = 0
     let truncated = false
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      const room = maxBodyBytes - size
+      details.bytesReceived += chunk.length
+      const room = cap - size
       if (chunk.length > room) {
         chunks.push(chunk.subarray(0, room))
         size += room
@@ -142,35 +265,45 @@ async function fetchOnce(
       }
       chunks.push(chunk)
       size += chunk.length
-      details.bytesRead = size
+      if (!redirect) details.bytesRead = size
     }
-    details.bytesRead = size
+    if (!redirect) details.bytesRead = size
     return { statusCode: response.statusCode, headers, body: Buffer.concat(chunks, size), truncated }
   } finally {
+    hop.bytesRead = size
     // Also on failure, so a slow-drip body shows how long it dripped before the timeout.
     if (headersAt !== null) timings.transfer = round3(timings.transfer + since(headersAt))
     await client.destroy(CLIENT_DONE).catch(() => {})
   }
 }
 
-/** DNS, TCP and (for https) TLS, each timed into this probe's own phase totals. */
+/** DNS, TCP over every resolved address and (for https) TLS, each timed into this probe's phase totals. */
 async function dial(
   url: URL,
   ca: CaList | undefined,
-  signal: AbortSignal,
+  ctx: ProbeContext,
   details: HttpDetails,
+  hop: HttpHop,
+  progress: { phase: HttpPhase },
   timings: HttpTimings,
 ): Promise<Socket> {
+  const { signal } = ctx
   const https = url.protocol === 'https:'
   const port = url.port === '' ? (https ? 443 : 80) : Number(url.port)
-  const { address, dnsMs } = await resolveHost(url.hostname, signal)
-  details.address = address
+  progress.phase = 'dns'
+  const { addresses, dnsMs } = await resolveHost(url.hostname, signal, ctx.resolver)
+  details.addresses = addresses.map((entry) => entry.address)
   timings.dns = round3(timings.dns + dnsMs)
-  let t0 = performance.now()
-  const socket = await connectTcp(address, port, signal)
-  timings.connect = round3(timings.connect + since(t0))
+  progress.phase = 'connect'
+  details.attempts = hop.attempts
+  const connected = await connectHappyEyeballs(addresses, port, signal, hop.attempts)
+  const socket = connected.socket
+  details.address = connected.address
+  hop.address = connected.address
+  timings.connect = round3(timings.connect + connected.connectMs)
   if (!https) return socket
-  t0 = performance.now()
+  progress.phase = 'tls'
+  const t0 = performance.now()
   try {
     const handshake = await handshakeTls(socket, { servername: url.hostname, ca, alpn: ['http/1.1'] }, signal)
     timings.tls = round3(timings.tls + since(t0))
@@ -179,6 +312,9 @@ async function dial(
       cipher: handshake.cipher,
       leafSha256: handshake.leafSha256,
       earliestCertExpiry: handshake.earliestCertExpiry,
+      sentChain: handshake.sentChain,
+      verifiedChain: handshake.verifiedChain,
+      lastChainExpiry: handshake.lastChainExpiry,
       verifyError: handshake.verifyError,
     }
     if (handshake.verifyError !== null) {

@@ -29,12 +29,24 @@ export interface PageFacts {
   body: string
 }
 
-/** The first pattern the page matches, or null. Every field a pattern gives must match. */
+/** Where a response sits in its redirect chain; a lone response is both the first and the final one. */
+export interface HopPosition {
+  first: boolean
+  final: boolean
+}
+
+/**
+ * The first pattern the page matches, or null. Every field a pattern gives must match, and the pattern's
+ * `hop` scope (default `any`) must include the page's position in its redirect chain.
+ */
 export function matchBlockPage(
   page: PageFacts,
   patterns: readonly BlockPagePattern[],
+  position: HopPosition = { first: true, final: true },
 ): BlockPagePattern | null {
   for (const pattern of patterns) {
+    if (pattern.hop === 'first' && !position.first) continue
+    if (pattern.hop === 'final' && !position.final) continue
     if (pattern.status === undefined && pattern.header === undefined && pattern.body === undefined) continue
     if (pattern.status !== undefined && pattern.status !== page.statusCode) continue
     if (pattern.header !== undefined) {

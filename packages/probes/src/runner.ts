@@ -41,6 +41,8 @@ export interface RunOptions {
   signal?: AbortSignal
   ca?: CaList
   userAgent?: string
+  /** DNS server (`host:port`) connections resolve names through instead of the system resolver. */
+  resolver?: string
 }
 
 /**
@@ -62,6 +64,7 @@ export async function runProbe<T extends ProbeTarget>(target: T, options: RunOpt
     timeoutMs,
     userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
   }
   try {
     const probe = probes[target.kind] as Probe<ProbeTarget> | undefined

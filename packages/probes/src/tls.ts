@@ -1,7 +1,7 @@
 // The tls probe: a TLS handshake with SNI, reporting protocol, cipher, handshake time and the leaf's SHA-256;
 // chain analysis against known interception roots belongs to the certificate watcher.
 import type { Socket } from 'node:net'
-import { connectTcp, handshakeTls, resolveHost, since, verifyFailure } from './dial.js'
+import { connectHappyEyeballs, handshakeTls, resolveHost, since, verifyFailure } from './dial.js'
 import { classifyError, failureFromError } from './failures.js'
 import { settle, startClock } from './result.js'
 import type { Probe, TlsDetails, TlsTarget } from './types.js'
@@ -9,6 +9,8 @@ import type { Probe, TlsDetails, TlsTarget } from './types.js'
 export function blankTlsDetails(target: TlsTarget): TlsDetails {
   return {
     address: null,
+    addresses: [],
+    attempts: [],
     dnsMs: null,
     connectMs: null,
     servername: target.servername ?? target.host,
@@ -17,6 +19,9 @@ export function blankTlsDetails(target: TlsTarget): TlsDetails {
     handshakeMs: null,
     leafSha256: null,
     earliestCertExpiry: null,
+    sentChain: [],
+    verifiedChain: null,
+    lastChainExpiry: null,
     verifyError: null,
   }
 }
@@ -27,13 +32,14 @@ export const probeTls: Probe<TlsTarget> = async (target, ctx) => {
   const details = blankTlsDetails(target)
   let socket: Socket | null = null
   try {
-    const { address, dnsMs } = await resolveHost(target.host, ctx.signal)
-    details.address = address
+    const { addresses, dnsMs } = await resolveHost(target.host, ctx.signal, ctx.resolver)
+    details.addresses = addresses.map((entry) => entry.address)
     details.dnsMs = dnsMs
-    let t0 = performance.now()
-    socket = await connectTcp(address, target.port, ctx.signal)
-    details.connectMs = since(t0)
-    t0 = performance.now()
+    const connected = await connectHappyEyeballs(addresses, target.port, ctx.signal, details.attempts)
+    socket = connected.socket
+    details.address = connected.address
+    details.connectMs = connected.connectMs
+    const t0 = performance.now()
     const handshake = await handshakeTls(socket, { servername, ca: target.ca ?? ctx.ca }, ctx.signal)
     details.handshakeMs = since(t0)
     handshake.socket.destroy()
@@ -41,6 +47,9 @@ export const probeTls: Probe<TlsTarget> = async (target, ctx) => {
     details.cipher = handshake.cipher
     details.leafSha256 = handshake.leafSha256
     details.earliestCertExpiry = handshake.earliestCertExpiry
+    details.sentChain = handshake.sentChain
+    details.verifiedChain = handshake.verifiedChain
+    details.lastChainExpiry = handshake.lastChainExpiry
     details.verifyError = handshake.verifyError
     const failure =
       handshake.verifyError === null ? null : classifyError(verifyFailure(handshake.verifyError))

@@ -45,15 +45,23 @@ export interface TlsTarget extends TargetBase {
   ca?: CaList
 }
 
-/** One block-page signature; every field given must match (status AND header AND body). */
+/** Which hops of a redirect chain a block-page pattern is matched against. */
+export type BlockPageHopScope = 'any' | 'first' | 'final'
+
+/** One block-page signature; every field given must match (status AND header AND body) on one hop. */
 export interface BlockPagePattern {
   /** A short name reported in the result, e.g. `kz-ministry-notice`. */
   name: string
   status?: number
-  /** Header name (any case) and a pattern its value must match. */
+  /** Header name (any case) and a pattern its value must match (`location` catches a redirect to a notice host). */
   header?: { name: string; pattern: string | RegExp }
-  /** Searched in the bytes read (up to the body cap), decoded as UTF-8. A string matches case-insensitively. */
+  /** Searched in the bytes read (up to the body cap), decoded with @vigil/charset. A string matches case-insensitively. */
   body?: string | RegExp
+  /**
+   * The hops it applies to: `any` (the default) every response of the redirect chain, `first` the response
+   * to the URL probed, `final` the response that was not a redirect.
+   */
+  hop?: BlockPageHopScope
 }
 
 export interface HttpTarget extends TargetBase {
@@ -79,6 +87,11 @@ export interface ProbeContext {
   /** Roots for TLS verification when the target sets none; Node's bundled roots when neither does. */
   ca?: CaList
   userAgent: string
+  /**
+   * DNS server (`host:port`) names are resolved through for connections, instead of the system resolver;
+   * its A and AAAA answers are all tried (Happy Eyeballs).
+   */
+  resolver?: string
 }
 
 export interface DnsQueryDetails {
@@ -105,10 +118,48 @@ export interface DnsDetails {
   tampering: boolean
 }
 
-export interface TcpDetails {
-  address: string | null
-  dnsMs: number | null
+/** One TCP connection attempt of a Happy Eyeballs dial (RFC 8305), in the order attempts started. */
+export interface ConnectAttempt {
+  address: string
+  family: 4 | 6
+  /** When the attempt started, from the first attempt's start, in milliseconds. */
+  startMs: number
+  /** How long the attempt took to connect; null when it never did. */
   connectMs: number | null
+  /** OONI failure string of this attempt; null unless `outcome` is `failed`. */
+  failure: FailureString | null
+  /**
+   * `connected`: this attempt's connection was used; `failed`: it failed (see `failure`); `abandoned`: it was
+   * still running, or connected later, when another address had won; `pending` only while the dial runs.
+   */
+  outcome: 'connected' | 'failed' | 'abandoned' | 'pending'
+}
+
+export interface TcpDetails {
+  /** The address the connection was made to (the winning attempt), null when none connected. */
+  address: string | null
+  /** Every address the name resolved to, in the order they were to be tried (families interleaved). */
+  addresses: string[]
+  /** Every connection attempt made, each with its address and OONI failure. */
+  attempts: ConnectAttempt[]
+  dnsMs: number | null
+  /** From the first attempt's start to the established connection. */
+  connectMs: number | null
+}
+
+/** A certificate as evidence: who it names, who issued it, when it is valid, its fingerprint. */
+export interface CertificateSummary {
+  /** Subject and issuer distinguished names, one `key=value` per line as Node prints them, at most 512 characters. */
+  subject: string
+  issuer: string
+  serialNumber: string
+  /** ISO 8601. */
+  notBefore: string | null
+  notAfter: string | null
+  /** SHA-256 of the DER, lowercase hex. */
+  sha256: string
+  /** The subjectAltName extension as Node prints it, at most 1024 characters. */
+  subjectAltName: string | null
 }
 
 export interface TlsDetails extends TcpDetails {
@@ -118,8 +169,20 @@ export interface TlsDetails extends TcpDetails {
   handshakeMs: number | null
   /** SHA-256 of the leaf certificate's DER, lowercase hex. Kept on verification failure: that is the evidence. */
   leafSha256: string | null
-  /** Earliest notAfter in the presented chain, ISO 8601 (blackbox's probe_ssl_earliest_cert_expiry). */
+  /**
+   * Earliest notAfter among the certificates the server sent, ISO 8601 (blackbox_exporter's
+   * probe_ssl_earliest_cert_expiry, which reads the peer certificates, never the local trust store).
+   */
   earliestCertExpiry: string | null
+  /** The certificates the server sent, in the order it sent them (leaf first), at most 16. */
+  sentChain: CertificateSummary[]
+  /**
+   * The path that verified, leaf to trust anchor, as OpenSSL built it (it may end in a root from the local
+   * store that the server never sent, or skip a sent certificate); null when verification failed.
+   */
+  verifiedChain: CertificateSummary[] | null
+  /** Earliest notAfter on the verified path (blackbox's probe_ssl_last_chain_expiry_timestamp_seconds). */
+  lastChainExpiry: string | null
   /** OpenSSL's or Node's verification error code, null when the chain verified. */
   verifyError: string | null
 }
@@ -134,6 +197,32 @@ export interface HttpTimings {
   transfer: number
 }
 
+/** What the HTTP probe was doing, for telling a timeout before any answer from one during the body. */
+export type HttpPhase = 'dns' | 'connect' | 'tls' | 'headers' | 'body'
+
+/** One request of a redirect chain, as evidence: what came back and from where. */
+export interface HttpHop {
+  url: string
+  statusCode: number | null
+  /** The Location header of a redirect, at most 1024 characters. */
+  location: string | null
+  address: string | null
+  attempts: ConnectAttempt[]
+  /** Response headers, names in lower case: at most 32, 1024 characters a value, 8192 characters in all. */
+  headers: Record<string, string>
+  /** Body bytes kept (up to the cap; 64 KiB for a redirect). */
+  bytesRead: number
+  truncated: boolean
+  /** The charset the body was decoded with and where it came from (see @vigil/charset). */
+  charset: string | null
+  charsetSource: string | null
+  title: string | null
+  /** Name of the block-page pattern this hop matched. */
+  blockPage: string | null
+  /** The failure that ended the chain at this hop, if it did. */
+  failure: FailureString | null
+}
+
 export interface HttpDetails {
   url: string
   finalUrl: string
@@ -141,17 +230,51 @@ export interface HttpDetails {
   redirects: number
   /** Every URL requested, in order. */
   chain: string[]
+  /** Every request of the chain with its status, headers, title and block-page match, in order. */
+  hops: HttpHop[]
   /** Summed over every hop, like blackbox_exporter's probe_http_duration_seconds{phase}. */
   timings: HttpTimings
+  /** The address the last hop connected to. */
   address: string | null
+  /** Every address the last hop's name resolved to, in the order tried. */
+  addresses: string[]
+  /** The last hop's connection attempts, each with its address and OONI failure. */
+  attempts: ConnectAttempt[]
+  /** Body bytes of the final response kept (up to the cap). */
   bytesRead: number
+  /** Body bytes received over the whole chain, including what arrived past the cap in the last chunk. */
+  bytesReceived: number
+  /** Time to first byte of the last request: connection established to response headers, in ms. */
+  firstByteMs: number | null
+  /** Final body bytes per second of transfer time; null before any body byte. */
+  transferBytesPerSecond: number | null
+  /**
+   * Set when the probe timed out: the phase it was in. `body` means the status had arrived and the body was
+   * still flowing (a slow or throttled transfer), unlike `connect` or `headers` (no answer at all).
+   */
+  timeoutPhase: HttpPhase | null
   /** The body was longer than the cap and reading stopped there. Not a failure: the site answered. */
   truncated: boolean
+  /** The charset the final body was decoded with, and where that came from. */
+  charset: string | null
+  charsetSource: string | null
   title: string | null
-  /** Name of the block-page pattern that matched. */
+  /** Name of the first block-page pattern that matched, on any hop. */
   blockPage: string | null
+  /** Index in `hops` of the hop that matched. */
+  blockPageHop: number | null
   /** For https hops: the last TLS handshake's facts. */
-  tls: Pick<TlsDetails, 'protocol' | 'cipher' | 'leafSha256' | 'earliestCertExpiry' | 'verifyError'> | null
+  tls: Pick<
+    TlsDetails,
+    | 'protocol'
+    | 'cipher'
+    | 'leafSha256'
+    | 'earliestCertExpiry'
+    | 'sentChain'
+    | 'verifiedChain'
+    | 'lastChainExpiry'
+    | 'verifyError'
+  > | null
 }
 
 interface ResultBase<K extends ProbeKind, D> {

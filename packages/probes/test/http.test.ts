@@ -145,6 +145,52 @@ describe('http probe', () => {
     expect(result.details.bytesRead).toBeGreaterThan(0)
     expect(result.details.timings.transfer).toBeGreaterThan(TIMEOUT_MS / 2)
     expect(result.durationMs).toBeLessThan(TIMEOUT_MS + 200)
+    // The status came and the body was flowing: a slow transfer, not a site that never answered.
+    expect(result.details.timeoutPhase).toBe('body')
+    expect(result.details.firstByteMs).toBeGreaterThan(0)
+    expect(result.details.bytesReceived).toBe(result.details.bytesRead)
+    expect(result.details.transferBytesPerSecond).toBeGreaterThan(0)
+  })
+
+  it('tells a timeout before any answer from one during the body', async () => {
+    const port = await loopback.tcp(() => {})
+    const result = await runProbe(http(`http://127.0.0.1:${port}/`), { timeoutMs: TIMEOUT_MS })
+    expect(result).toMatchObject({ ok: false, failure: 'generic_timeout_error' })
+    expect(result.details).toMatchObject({
+      timeoutPhase: 'headers',
+      firstByteMs: null,
+      bytesReceived: 0,
+      transferBytesPerSecond: null,
+      statusCode: null,
+    })
+  })
+
+  it('reports the rate of a throttled transfer that completes', async () => {
+    // 16 KiB in 8 chunks 40 ms apart: about 50 KB/s, far below what loopback carries.
+    const port = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(16 * 1024) })
+      let sent = 0
+      const timer = setInterval(() => {
+        res.write(Buffer.alloc(2048, 'x'))
+        sent += 1
+        if (sent === 8) {
+          clearInterval(timer)
+          res.end()
+        }
+      }, 40)
+      res.on('close', () => clearInterval(timer))
+    })
+    const result = await runProbe(http(`http://127.0.0.1:${port}/`), { timeoutMs: 10_000 })
+    expect(result).toMatchObject({ ok: true, failure: null })
+    expect(result.details).toMatchObject({
+      bytesRead: 16 * 1024,
+      bytesReceived: 16 * 1024,
+      timeoutPhase: null,
+    })
+    expect(result.details.timings.transfer).toBeGreaterThan(200)
+    // Bounded above by the pacing, whatever the load on the machine.
+    expect(result.details.transferBytesPerSecond).toBeLessThan((16 * 1024) / 0.2)
+    expect(result.details.transferBytesPerSecond).toBeGreaterThan(0)
   })
 
   it('stops reading at the byte cap and marks the result truncated, not failed', async () => {

@@ -34,7 +34,13 @@ describe('runProbe', () => {
         ok: false,
         failure: 'generic_timeout_error',
       })
-      expect(result.details).toEqual({ address: null, dnsMs: null, connectMs: null })
+      expect(result.details).toEqual({
+        address: null,
+        addresses: [],
+        attempts: [],
+        dnsMs: null,
+        connectMs: null,
+      })
       expect(performance.now() - started).toBeLessThan(500)
     } finally {
       probes.tcp = original

@@ -28,7 +28,7 @@ export interface CertwatchDeps {
   registry?: Registry
   logger?: Logger
   now?: () => Date
-  /** Roots to trust instead of Node's bundled Mozilla roots (tests, private deployments). */
+  /** Roots to trust instead of the config's trust store (`config.trust.roots`). */
   ca?: CaptureOptions['ca']
   /** How old a control observation may be and still be compared with; twice the base interval by default. */
   controlMaxAgeMs?: number
@@ -94,7 +94,8 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
       known,
       control,
       pinnedSpki: pinsFor(config, target.servername, target.host),
-      ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+      // The same trust as the prober's: config trust.* plus NODE_EXTRA_CA_CERTS.
+      ca: deps.ca ?? config.trust.roots,
       signal,
       vantage: vantageId,
       round,

@@ -38,7 +38,13 @@ export function createCertwatchMetrics(registry: Registry) {
   const chainExpiry = gauge(
     registry,
     'probe_ssl_earliest_cert_expiry',
-    'Earliest expiry of the presented certificate chain, in Unix seconds.',
+    'Earliest expiry among the certificates the server sent, in Unix seconds.',
+    ['target', 'kind', 'vantage', 'region'],
+  )
+  const lastChainExpiry = gauge(
+    registry,
+    'probe_ssl_last_chain_expiry_timestamp_seconds',
+    'Earliest expiry on the certificate path that verified, in Unix seconds.',
     ['target', 'kind', 'vantage', 'region'],
   )
   const leafExpiry = gauge(
@@ -101,6 +107,12 @@ export function createCertwatchMetrics(registry: Registry) {
         chainExpiry.set({ target, kind: 'tls', vantage, region: region ?? '' }, expiry.chain)
       }
       if (expiry.leaf !== null) leafExpiry.set({ target, vantage }, expiry.leaf)
+      const path = observation.verifiedChain ?? []
+      if (path.length > 0) {
+        const earliest = Math.min(...path.map((cert) => Date.parse(cert.notAfter) / 1000))
+        if (Number.isFinite(earliest))
+          lastChainExpiry.set({ target, kind: 'tls', vantage, region: region ?? '' }, earliest)
+      }
     },
     roundDone(durationMs: number): void {
       rounds.inc()

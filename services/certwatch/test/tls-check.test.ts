@@ -88,7 +88,12 @@ describe('vigil tls-check', () => {
       (await run(`127.0.0.1:${site.port}`, '--sni', SITE, '--json', '--ca', caFile)).stdout,
     )
     expect(json).toMatchObject({ verdict: 'ok', failure: null, verified: true })
+    // What the server sent (leaf and intermediate), then the path that verified, ending in the store's root.
     expect(json.chain.map((c: { subject: string }) => c.subject)).toEqual([
+      `O=Vigil Test Site, CN=${SITE}`,
+      'O=Vigil Test, CN=Vigil Test Issuing CA',
+    ])
+    expect(json.verifiedChain.map((c: { subject: string }) => c.subject)).toEqual([
       `O=Vigil Test Site, CN=${SITE}`,
       'O=Vigil Test, CN=Vigil Test Issuing CA',
       'O=Vigil Test, CN=Vigil Test Root',
@@ -99,6 +104,9 @@ describe('vigil tls-check', () => {
     expect(text.stdout).toContain(`127.0.0.1:${site.port} (SNI ${SITE})`)
     expect(text.stdout).toMatch(/^verdict {3}ok$/m)
     expect(text.stdout).toContain(`chain[0] O=Vigil Test Site, CN=${SITE}`)
+    expect(text.stdout).toMatch(
+      /^path {6}O=Vigil Test Site, CN=.* <- .* <- O=Vigil Test, CN=Vigil Test Root$/m,
+    )
   })
 
   it('applies the config: its vantage and its SPKI pins', async () => {

@@ -56,8 +56,26 @@ export function createProberMetrics(registry: Registry) {
   const certExpiry = gauge(
     registry,
     'probe_ssl_earliest_cert_expiry',
-    'Earliest expiry of the presented certificate chain, in Unix seconds.',
+    'Earliest expiry among the certificates the server sent, in Unix seconds.',
     PROBE_LABELS,
+  )
+  const lastChainExpiry = gauge(
+    registry,
+    'probe_ssl_last_chain_expiry_timestamp_seconds',
+    'Earliest expiry on the certificate path that verified, in Unix seconds.',
+    PROBE_LABELS,
+  )
+  const bodyLength = gauge(
+    registry,
+    'probe_http_uncompressed_body_length',
+    'Bytes of the final response body read (up to the cap).',
+    PROBE_LABELS,
+  )
+  const timeouts = counter(
+    registry,
+    'vigil_probe_http_timeouts_total',
+    'HTTP probes that timed out, by the phase they were in (body: the status had arrived and the body was still flowing).',
+    ['kind', 'phase'],
   )
   const failures = counter(
     registry,
@@ -119,6 +137,7 @@ export function createProberMetrics(registry: Registry) {
           break
         case 'tls':
           setExpiry(certExpiry, labels, result.details.earliestCertExpiry)
+          setExpiry(lastChainExpiry, labels, result.details.lastChainExpiry)
           break
         case 'http':
         case 'https': {
@@ -132,6 +151,9 @@ export function createProberMetrics(registry: Registry) {
           }
           if (details.timings.dns > 0) dnsLookup.set(labels, details.timings.dns / 1000)
           setExpiry(certExpiry, labels, details.tls?.earliestCertExpiry ?? null)
+          setExpiry(lastChainExpiry, labels, details.tls?.lastChainExpiry ?? null)
+          bodyLength.set(labels, details.bytesRead)
+          if (details.timeoutPhase !== null) timeouts.inc({ kind: result.kind, phase: details.timeoutPhase })
           break
         }
       }

@@ -96,6 +96,7 @@ function toProbePatterns(
   const statuses = pattern.statusCodes?.length ? pattern.statusCodes : [undefined]
   return statuses.map((status) => ({
     name: pattern.name,
+    hop: pattern.hop,
     ...(status === undefined ? {} : { status }),
     ...header,
     ...body,

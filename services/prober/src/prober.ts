@@ -27,7 +27,7 @@ export interface ProberDeps {
   registry?: Registry
   logger?: Logger
   now?: () => Date
-  /** Roots to trust instead of Node's bundled ones (tests). */
+  /** Roots to trust instead of the config's trust store (`config.trust.roots`). */
   ca?: CaList
   /** System resolvers for groups that say `resolver: system`. */
   systemResolvers?: () => string[]
@@ -35,7 +35,10 @@ export interface ProberDeps {
 
 export interface Prober {
   readonly groups: PlannedGroup[]
-  /** Runs one round of every group now, in parallel, and resolves with every result. */
+  /**
+   * Runs one round of every group now, in parallel, and resolves with every result. Targets start at once:
+   * the schedule's jitter spreads load over an interval, and a one-shot run has no interval.
+   */
   runOnce(options?: { signal?: AbortSignal }): Promise<ProbeObservation[]>
   /** Checks which groups are due; called every second by the schedule. */
   tick(): void
@@ -82,7 +85,11 @@ export function createProber(deps: ProberDeps): Prober {
     return { result, measurement }
   }
 
-  const runGroup = (planned: PlannedGroup, signal: AbortSignal): Promise<ProbeObservation[]> => {
+  const runGroup = (
+    planned: PlannedGroup,
+    signal: AbortSignal,
+    jitter: boolean,
+  ): Promise<ProbeObservation[]> => {
     const name = planned.group.name
     const previous = running.get(name)
     if (previous) {
@@ -99,9 +106,10 @@ export function createProber(deps: ProberDeps): Prober {
       {
         concurrency: config.probing.concurrency,
         timeoutMs: planned.group.timeout,
-        jitterMs: roundJitter(config, intervalMs),
+        jitterMs: jitter ? roundJitter(config, intervalMs) : 0,
         signal,
-        ...(deps.ca === undefined ? {} : { ca: deps.ca }),
+        // One trust configuration for every TLS check: config trust.* plus NODE_EXTRA_CA_CERTS.
+        ca: deps.ca ?? config.trust.roots,
         userAgent: planned.group.http.userAgent,
       },
       (result) => {
@@ -130,7 +138,7 @@ export function createProber(deps: ProberDeps): Prober {
     groups,
     async runOnce(options = {}) {
       const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
-      const results = await Promise.all(groups.map((planned) => runGroup(planned, signal)))
+      const results = await Promise.all(groups.map((planned) => runGroup(planned, signal, false)))
       return results.flat()
     },
     tick() {
@@ -143,7 +151,7 @@ export function createProber(deps: ProberDeps): Prober {
         metrics?.interval(name, intervalMs)
         const last = lastStart.get(name)
         if (last !== undefined && at - last < intervalMs) continue
-        void runGroup(planned, lifetime.signal)
+        void runGroup(planned, lifetime.signal, true)
       }
     },
     start() {

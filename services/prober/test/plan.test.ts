@@ -27,6 +27,25 @@ describe('planProbes', () => {
     )
   })
 
+  it('passes the hop a block-page pattern names to the probe, any hop by default', () => {
+    const config = loopbackConfig(
+      [{ name: 'news', targets: [{ name: 'site', port: 8080 }] }],
+      [
+        '    blockPages:',
+        '      - name: notice-redirect',
+        '        hop: first',
+        "        header: { name: location, pattern: '^http://notice\\.isp\\.kz/' }",
+      ].join('\n'),
+    )
+    const probe = planProbes(config)[0]!.probes[0]!.probe as {
+      blockPages: Array<{ name: string; hop: string }>
+    }
+    expect(probe.blockPages.map((page) => [page.name, page.hop])).toEqual([
+      ['access-restricted-ru', 'any'],
+      ['notice-redirect', 'first'],
+    ])
+  })
+
   it('gives outside-in measurements the region of the endpoint, not of the vantage', async () => {
     const config = await loadConfig(defaultConfigFile(), {
       VIGIL_VANTAGE_ROLE: 'outside',

@@ -7,8 +7,17 @@ import { loadConfigOption } from './common.js'
 export async function checkConfigCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values } = parseOptions(args, { config: { type: 'string', short: 'c' } })
   try {
-    const { file } = await loadConfigOption(values.config, env)
+    const { file, config } = await loadConfigOption(values.config, env)
     io.stdout(`ok ${file}\n`)
+    const { counts } = config.trust
+    io.stdout(
+      `trust: ${config.trust.roots.length} roots (bundled ${counts.bundled}, NODE_EXTRA_CA_CERTS ${counts.environment}, trust.caFiles ${counts.files})\n`,
+    )
+    for (const loaded of config.probing.fingerprintFiles) {
+      io.stdout(
+        `fingerprints: ${loaded.file}: ${loaded.blockPages} block-page patterns, ${loaded.dnsAddresses} DNS addresses, ${loaded.skipped} rows skipped\n`,
+      )
+    }
     return 0
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { checkTls, knownListFromConfig, pinsFor, type TlsReport, toReport } from '@vigil/certwatch'
-import type { VigilConfig } from '@vigil/config'
+import { trustFromEnvironment, type VigilConfig } from '@vigil/config'
 import { VigilError } from '@vigil/errors'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
@@ -32,7 +32,9 @@ export async function tlsCheckCommand({ args, env, io }: CommandContext): Promis
     ? (await loadConfigOption(values.config, env)).config
     : undefined
   const servername = values.sni ?? host
-  const ca = values.ca === undefined ? undefined : readCaFile(values.ca)
+  // --ca replaces the trust store (a test root); otherwise the one every TLS check uses.
+  const ca =
+    values.ca === undefined ? (config?.trust ?? trustFromEnvironment(env)).roots : readCaFile(values.ca)
 
   const { observation, verdict } = await checkTls({
     host,
@@ -41,7 +43,7 @@ export async function tlsCheckCommand({ args, env, io }: CommandContext): Promis
     timeoutMs: TIMEOUT_MS,
     known: knownListFromConfig(config),
     pinnedSpki: pinsFor(config, servername, host),
-    ...(ca === undefined ? {} : { ca }),
+    ca,
     vantage: config?.vantage.id ?? null,
   })
   const report = toReport(observation, verdict)
@@ -88,7 +90,13 @@ function formatReport(report: TlsReport): string {
     `verdict   ${report.verdict}${report.failure ? ` (${report.failure})` : ''}`,
     `verified  ${report.verified ? 'yes' : 'no'}`,
   ]
+  if (report.verifiedChain) {
+    lines.push(
+      `path      ${report.verifiedChain.map((cert) => cert.subject.replace(/\n/g, ', ')).join(' <- ')}`,
+    )
+  }
   if (report.protocol) lines.push(`protocol  ${report.protocol} ${report.cipher ?? ''}`.trimEnd())
+  // What the server sent, in its order; the path above may end in a root from the local store instead.
   report.chain.forEach((cert, index) => {
     lines.push(`chain[${index}] ${cert.subject}`)
     lines.push(`          issuer ${cert.issuer}`)
