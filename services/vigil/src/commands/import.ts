@@ -1,20 +1,33 @@
-// `vigil import ooni|ioda FILE...`: reads OONI measurements or IODA signals and outage alerts/events from
-// files in their documented JSON formats into the store. Idempotent; a malformed file stores nothing.
+// `vigil import ooni|ioda FILE... [--strict]`: reads OONI measurements or IODA signals and outage
+// alerts/events from files in their documented JSON formats into the store. Idempotent. Malformed records
+// are reported with their file and line or JSON path and the good ones are stored; with --strict any
+// fault stores nothing.
 import { readFile } from 'node:fs/promises'
-import { importIodaFiles, importOoniFiles, ObservatoryImportError } from '@vigil/observatories'
+import {
+  type ImportFaults,
+  importIodaFiles,
+  importOoniFiles,
+  ObservatoryImportError,
+} from '@vigil/observatories'
 import { migrate } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
 
-const USAGE = 'usage: vigil import ooni|ioda FILE... [--config FILE] [--data-dir DIR]'
+const USAGE = 'usage: vigil import ooni|ioda FILE... [--strict] [--config FILE] [--data-dir DIR]'
 // Below this many records an import is quick enough to need no progress line.
 const PROGRESS_FROM = 10_000
+// Lines of rejected records printed; the summary gives the count of all of them.
+const REJECTED_SHOWN = 20
 
 export async function importCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values, positionals } = parseOptions(
     args,
-    { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' } },
+    {
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      strict: { type: 'boolean' },
+    },
     true,
   )
   const [kind, ...files] = positionals
@@ -30,23 +43,45 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
   const onProgress = (done: number, total: number) => {
     if (total >= PROGRESS_FROM) io.stderr(`\rimported ${done}/${total} records${done === total ? '\n' : ''}`)
   }
+  const strict = values.strict ?? false
   try {
     await migrate(store.sql)
+    let faults: ImportFaults
     if (kind === 'ooni') {
-      const result = await importOoniFiles(store.sql, inputs, { onProgress })
+      const result = await importOoniFiles(store.sql, inputs, { onProgress, strict })
+      const unknownTests = Object.entries(result.unknownTests)
+        .map(([test, count]) => `${test} ${count}`)
+        .join(', ')
       io.stdout(
-        `OONI: ${result.records} measurements read, ${result.inserted} new, ${result.records - result.inserted} already stored; ${result.vantages} probe networks, ${result.targets} targets\n`,
+        `OONI: ${result.records} measurements read, ${result.inserted} new, ${result.records - result.inserted} already stored; ${result.vantages} probe networks, ${result.targets} targets\n` +
+          `verdicts: ${result.verdicts.ok} ok, ${result.verdicts.anomaly} anomaly, ${result.verdicts.down} down, ${result.verdicts.unknown} unknown${unknownTests ? ` (${unknownTests})` : ''}\n`,
       )
+      faults = result
     } else {
-      const result = await importIodaFiles(store.sql, inputs, { onProgress })
+      const result = await importIodaFiles(store.sql, inputs, { onProgress, strict })
+      const skipped = Object.entries(result.skipped)
+        .map(([shape, count]) => `${count} ${shape}${count === 1 ? '' : 's'}`)
+        .join(', ')
       io.stdout(
-        `IODA: ${result.points} signal points read, ${result.pointsInserted} new; ${result.events} alerts and events read, ${result.eventsInserted} new\n`,
+        `IODA: ${result.points} signal points read, ${result.pointsInserted} new; ${result.events} alerts and events read, ${result.eventsInserted} new${skipped ? `; not stored: ${skipped}` : ''}\n`,
       )
+      faults = result
     }
-    return 0
+    io.stdout(`malformed: ${faults.rejectedCount} records left out, ${faults.filesRejected.length} files unreadable\n`)
+    for (const file of faults.filesRejected) {
+      io.stderr(`vigil import ${kind}: ${file.file}: ${file.at}: ${file.message} (file not imported)\n`)
+    }
+    for (const record of faults.rejected.slice(0, REJECTED_SHOWN)) {
+      io.stderr(`vigil import ${kind}: ${record.file}: ${record.at}: ${record.message} (left out)\n`)
+    }
+    if (faults.rejectedCount > REJECTED_SHOWN) {
+      io.stderr(`vigil import ${kind}: ... and ${faults.rejectedCount - REJECTED_SHOWN} more malformed records\n`)
+    }
+    // Records left out of a readable file are reported, not fatal; a file that could not be read is.
+    return faults.filesRejected.length > 0 ? 1 : 0
   } catch (error) {
     if (error instanceof ObservatoryImportError) {
-      io.stderr(`vigil import ${kind}: rejected, nothing stored: ${error.message}\n`)
+      io.stderr(`vigil import ${kind}: rejected${strict ? ' (--strict)' : ''}, nothing stored: ${error.message}\n`)
       return 1
     }
     throw error
