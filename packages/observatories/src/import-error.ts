@@ -59,7 +59,8 @@ export function parseJsonOrLines(
     })
     // A pretty-printed document with a syntax error is not JSON Lines whose first line happens to fail:
     // its first line (`{`) is not JSON and most of its lines are not either.
-    const firstFailed = rejected.length > 0 && (records.length === 0 || lineOf(rejected[0]!) < lineOf(records[0]!))
+    const firstFailed =
+      rejected.length > 0 && (records.length === 0 || lineOf(rejected[0]!) < lineOf(records[0]!))
     if (records.length === 0 || (firstFailed && rejected.length > records.length)) {
       throw new ObservatoryImportError(
         rejected[0]?.at ?? 'line 1',

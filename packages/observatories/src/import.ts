@@ -80,7 +80,11 @@ function parseAll<T extends { rejected: RejectedRecord[] }>(
     } catch (error) {
       if (!(error instanceof ObservatoryImportError)) throw error
       if (strict) throw error.withFile(file.name)
-      faults.filesRejected.push({ file: file.name, at: error.at, message: error.message.replace(/^.*?: /, '') })
+      faults.filesRejected.push({
+        file: file.name,
+        at: error.at,
+        message: error.message.replace(/^.*?: /, ''),
+      })
     }
   }
   if (strict && faults.rejectedCount > 0) {

@@ -41,7 +41,10 @@ export function parseIodaFile(text: string): IodaFile {
     throw new ObservatoryImportError('line 1', 'IODA answers are one JSON document, not JSON Lines')
   const document = parsed.document
   if (isObject(document) && typeof document.error === 'string' && document.error !== '') {
-    throw new ObservatoryImportError('error', `IODA answered with an error: ${storableText(document.error, 300)}`)
+    throw new ObservatoryImportError(
+      'error',
+      `IODA answered with an error: ${storableText(document.error, 300)}`,
+    )
   }
   if (!isObject(document) || !Array.isArray(document.data)) {
     throw new ObservatoryImportError('the document', 'expected an IODA answer: {"data": [...]}')
@@ -154,7 +157,9 @@ function readSeries(series: unknown, at: string, file: IodaFile): void {
 
 function objectLabel(object: Record<string, unknown>, position: number): string {
   const identity = Object.entries(object)
-    .filter(([key, value]) => key !== 'agg_values' && (typeof value === 'string' || typeof value === 'number'))
+    .filter(
+      ([key, value]) => key !== 'agg_values' && (typeof value === 'string' || typeof value === 'number'),
+    )
     .map(([key, value]) => `${key}=${value}`)
   return identity.length > 0 ? identity.join(',') : String(position)
 }
@@ -227,7 +232,8 @@ function iodaEvent(record: Record<string, unknown>, at: string): ObservatoryEven
   const entity = entityOf(record, at)
   if (record.from === undefined) throw new RecordFault(`${at}.from`, 'is missing: the event has no start')
   const from = requireSeconds(record.from, at, 'from')
-  const until = record.until === undefined || record.until === null ? null : requireSeconds(record.until, at, 'until')
+  const until =
+    record.until === undefined || record.until === null ? null : requireSeconds(record.until, at, 'until')
   if (until !== null && until < from) throw new RecordFault(`${at}.until`, 'is before from')
   return {
     kind: 'event',
@@ -245,13 +251,15 @@ function iodaEvent(record: Record<string, unknown>, at: string): ObservatoryEven
 
 function optionalScore(score: unknown, at: string): number | null {
   if (score === undefined || score === null) return null
-  if (typeof score !== 'number' || !Number.isFinite(score)) throw new RecordFault(`${at}.score`, 'must be a number')
+  if (typeof score !== 'number' || !Number.isFinite(score))
+    throw new RecordFault(`${at}.score`, 'must be a number')
   return score
 }
 
 function requireName(value: unknown, at: string, key: string): string {
   const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : value
-  if (typeof text !== 'string' || text === '') throw new RecordFault(`${at}.${key}`, 'must be a non-empty string')
+  if (typeof text !== 'string' || text === '')
+    throw new RecordFault(`${at}.${key}`, 'must be a non-empty string')
   return storableText(text, NAME_MAX)
 }
 

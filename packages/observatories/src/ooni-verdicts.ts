@@ -79,16 +79,20 @@ function listFailure(list: unknown, ssl = false): string | null {
 }
 
 /**
- * Several checks, each blocked, ok or not readable: an anomaly when any is blocked (the first blocked
- * one gives the failure), ok only when all are ok, unknown otherwise.
+ * Several checks, each blocked, ok or not readable: an anomaly when any is blocked, ok only when all
+ * are ok, unknown otherwise.
  */
 function combine(
   checks: Array<{ name: string; state: 'ok' | 'blocked' | undefined; failure: () => string | null }>,
   keys: Record<string, unknown>,
   testKeys: Record<string, unknown>,
 ): OoniVerdict {
-  const blocked = checks.find((check) => check.state === 'blocked')
-  if (blocked) return anomaly(blocked.failure() ?? blocked.name, keys)
+  const blocked = checks.filter((check) => check.state === 'blocked')
+  if (blocked.length > 0) {
+    // OONI's own failure string where any blocked check has one; the first blocked key's name otherwise.
+    const failure = blocked.map((check) => check.failure()).find((found) => found !== null)
+    return anomaly(failure ?? blocked[0]!.name, keys)
+  }
   const unread = checks.filter((check) => check.state === undefined).map((check) => check.name)
   if (unread.length === 0) return ok(keys)
   return { ...unknown(`verdict keys missing or not as specified: ${unread.join(', ')}`, testKeys), keys }
@@ -296,7 +300,10 @@ const dnscheck: Reader = (testKeys) => {
   const lookups = isObject(testKeys.lookups) ? Object.entries(testKeys.lookups) : []
   const failed = lookups
     .filter(([, lookup]) => isObject(lookup) && failureString(lookup.failure) !== null)
-    .map(([endpoint, lookup]) => [failureString(endpoint), failureString((lookup as Record<string, unknown>).failure)])
+    .map(([endpoint, lookup]) => [
+      failureString(endpoint),
+      failureString((lookup as Record<string, unknown>).failure),
+    ])
   const worked = lookups.filter(([, lookup]) => isObject(lookup) && lookup.failure === null)
   const keys = {
     domain: failureString(testKeys.domain),
@@ -381,11 +388,15 @@ const riseupvpn: Reader = (testKeys) => {
   if (keys.api_status === 'blocked') return anomaly(keys.api_failure ?? 'riseupvpn_api_blocked', keys)
   const blockedTransport = Object.entries(keys.transport_status).find(([, value]) => value === 'blocked')
   if (blockedTransport) return anomaly(`riseupvpn_${blockedTransport[0]}_blocked`, keys)
-  const newFormat = 'api_failures' in testKeys && (testKeys.api_failures === null || Array.isArray(testKeys.api_failures))
+  const newFormat =
+    'api_failures' in testKeys && (testKeys.api_failures === null || Array.isArray(testKeys.api_failures))
   const oldFormat = keys.api_status === 'ok'
   const transportsRead = Object.values(keys.transport_status).every((value) => value !== null)
   if (keys.ca_cert_status === true && (newFormat || oldFormat) && transportsRead) return ok(keys)
-  return { ...unknown('api_failures/api_status or ca_cert_status missing or not as specified', testKeys), keys }
+  return {
+    ...unknown('api_failures/api_status or ca_cert_status missing or not as specified', testKeys),
+    keys,
+  }
 }
 
 /** Tests whose verdict is their top-level `failure` (df-007): null is success, a string is the failure. */

@@ -64,8 +64,12 @@ export function parseOoniFile(text: string): OoniFile {
       rejected.push({ at: error.at, message: error.message })
     }
   }
+  // In file order: lines that were not JSON and records that were malformed interleave.
+  if ('lines' in parsed) rejected.sort((a, b) => lineNumber(a.at) - lineNumber(b.at))
   return { records: mapped, rejected }
 }
+
+const lineNumber = (at: string) => Number(at.slice('line '.length))
 
 function mapOoniRecord({ at, value }: LocatedRecord): OoniMeasurement {
   if (!isObject(value)) throw new RecordFault(at, 'expected an object')

@@ -67,7 +67,9 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
       )
       faults = result
     }
-    io.stdout(`malformed: ${faults.rejectedCount} records left out, ${faults.filesRejected.length} files unreadable\n`)
+    io.stdout(
+      `malformed: ${faults.rejectedCount} records left out, ${faults.filesRejected.length} files unreadable\n`,
+    )
     for (const file of faults.filesRejected) {
       io.stderr(`vigil import ${kind}: ${file.file}: ${file.at}: ${file.message} (file not imported)\n`)
     }
@@ -75,13 +77,17 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
       io.stderr(`vigil import ${kind}: ${record.file}: ${record.at}: ${record.message} (left out)\n`)
     }
     if (faults.rejectedCount > REJECTED_SHOWN) {
-      io.stderr(`vigil import ${kind}: ... and ${faults.rejectedCount - REJECTED_SHOWN} more malformed records\n`)
+      io.stderr(
+        `vigil import ${kind}: ... and ${faults.rejectedCount - REJECTED_SHOWN} more malformed records\n`,
+      )
     }
     // Records left out of a readable file are reported, not fatal; a file that could not be read is.
     return faults.filesRejected.length > 0 ? 1 : 0
   } catch (error) {
     if (error instanceof ObservatoryImportError) {
-      io.stderr(`vigil import ${kind}: rejected${strict ? ' (--strict)' : ''}, nothing stored: ${error.message}\n`)
+      io.stderr(
+        `vigil import ${kind}: rejected${strict ? ' (--strict)' : ''}, nothing stored: ${error.message}\n`,
+      )
       return 1
     }
     throw error
