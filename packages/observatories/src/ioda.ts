@@ -50,7 +50,7 @@ export function parseIodaFile(text: string): IodaFile {
     throw new ObservatoryImportError('the document', 'expected an IODA answer: {"data": [...]}')
   }
   const file: IodaFile = { points: [], events: [], rejected: [], skipped: {} }
-  const guarded = (at: string, read: () => void) => {
+  const guarded = (read: () => void) => {
     try {
       read()
     } catch (error) {
@@ -62,11 +62,11 @@ export function parseIodaFile(text: string): IodaFile {
     const at = `data[${index}]`
     if (Array.isArray(entry)) {
       entry.forEach((series, inner) => {
-        guarded(`${at}[${inner}]`, () => readSeries(series, `${at}[${inner}]`, file))
+        guarded(() => readSeries(series, `${at}[${inner}]`, file))
       })
       return
     }
-    guarded(at, () => readEntry(entry, at, file))
+    guarded(() => readEntry(entry, at, file))
   })
   return file
 }

@@ -5,7 +5,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** `text` without NUL and control characters, lone surrogates replaced, cut to `max` characters. */
 export function storableText(text: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const clean = text
     .replace(LONE_SURROGATE, '\uFFFD')
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')

@@ -436,8 +436,9 @@ describe('what Vigil cannot read', () => {
   })
 
   it('reads the measurement list by its flags, a failed measurement as unknown', () => {
+    let uid = 0
     const entry = (flags: Record<string, unknown>) => ({
-      measurement_uid: `20190609070512.000000_KZ_telegram_${String((serial += 1)).padStart(16, '0')}`,
+      measurement_uid: `20190609070512.000000_KZ_telegram_${String(++uid).padStart(16, '0')}`,
       report_id: '20190609T070512Z_telegram_KZ_9198_n1_x',
       probe_cc: 'KZ',
       probe_asn: 'AS9198',
