@@ -20,6 +20,8 @@ export interface OoniMeasurement {
   target: TargetRecord
   verdict: OoniVerdictStatus
   testName: string
+  /** `raw`: read from test_keys; `list`: from the flags of an API list entry. */
+  shape: 'raw' | 'list'
 }
 
 export interface OoniFile {
@@ -121,6 +123,7 @@ function mapOoniRecord({ at, value }: LocatedRecord): OoniMeasurement {
   return {
     verdict: verdict.status,
     testName: name,
+    shape: isObject(value.test_keys) ? 'raw' : 'list',
     measurement: {
       measuredAt: measuredAt!,
       vantageId,
