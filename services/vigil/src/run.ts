@@ -25,7 +25,15 @@ import { openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
 import { VERSION } from './version.js'
 
-export const SERVICE_NAMES = ['api', 'prober', 'certwatch', 'newswatch', 'alerter', 'notifier'] as const
+export const SERVICE_NAMES = [
+  'api',
+  'prober',
+  'certwatch',
+  'newswatch',
+  'observatories',
+  'alerter',
+  'notifier',
+] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
 
 export interface StartOptions {
@@ -100,6 +108,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         'newswatch',
         createNewswatch({ config, sql: store.sql, registry, logger: logger.child({ service: 'newswatch' }) }),
       )
+    }
+    if (runs('observatories')) {
       // OONI's and IODA's APIs are polled only when the config asks for it: it needs a network that
       // reaches them.
       const { ooni, ioda } = config.observatories
