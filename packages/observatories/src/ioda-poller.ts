@@ -96,6 +96,11 @@ export function iodaUrls(
   }
 }
 
+/**
+ * One poll target per configured entity (`ioda:country/KZ`, `ioda:region/1473`, `ioda:asn/9198`), run by
+ * the shared poll loop; each poll stores the new signal points, events and alerts of the entity and
+ * returns an IodaPollResult.
+ */
 export function createIodaPoller(deps: IodaPollerDeps): IodaPoller {
   const target = (entity: IodaEntity): PollTarget<IodaPollResult> => ({
     name: `ioda:${entity.type}/${entity.code}`,

@@ -79,6 +79,11 @@ export function ooniRawUrl(apiUrl: string, measurementUid: string): string {
   return url.toString()
 }
 
+/**
+ * One poll target per configured country (`ooni:KZ`), run by the shared poll loop: runOnce() polls the
+ * countries that are due, start()/stop() run it every `interval` (back-off up to `maxBackoff` after
+ * failures). Each poll stores what is new and returns an OoniPollResult per country.
+ */
 export function createOoniPoller(deps: OoniPollerDeps): OoniPoller {
   const maxPages = deps.maxPages ?? 20
   const maxRaw = deps.maxRawPerPoll ?? 200

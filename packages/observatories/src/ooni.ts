@@ -73,8 +73,30 @@ export function parseOoniFile(text: string): OoniFile {
 
 const lineNumber = (at: string) => Number(at.slice('line '.length))
 
-function mapOoniRecord({ at, value }: LocatedRecord): OoniMeasurement {
-  if (!isObject(value)) throw new RecordFault(at, 'expected an object')
+/**
+ * `/api/v1/measurement_meta?full=true` answers the list's metadata with the raw measurement as a JSON
+ * string in `raw_measurement` and the AS number as a plain integer: read as that raw measurement, keeping
+ * the metadata's measurement_uid so it is the same stored row as its list entry.
+ */
+function unwrapMeasurementMeta(value: Record<string, unknown>, at: string): Record<string, unknown> {
+  const record =
+    typeof value.probe_asn === 'number' && Number.isInteger(value.probe_asn)
+      ? { ...value, probe_asn: `AS${value.probe_asn}` }
+      : value
+  if (typeof record.raw_measurement !== 'string' || record.raw_measurement === '') return record
+  let raw: unknown
+  try {
+    raw = JSON.parse(record.raw_measurement)
+  } catch (error) {
+    throw new RecordFault(`${at}.raw_measurement`, `not JSON: ${(error as Error).message}`)
+  }
+  if (!isObject(raw)) throw new RecordFault(`${at}.raw_measurement`, 'expected a raw measurement object')
+  return { ...raw, measurement_uid: record.measurement_uid ?? raw.measurement_uid }
+}
+
+function mapOoniRecord({ at, value: located }: LocatedRecord): OoniMeasurement {
+  if (!isObject(located)) throw new RecordFault(at, 'expected an object')
+  const value = unwrapMeasurementMeta(located, at)
   const fail = (message: string): never => {
     throw new RecordFault(at, message)
   }

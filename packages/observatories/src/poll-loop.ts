@@ -51,6 +51,11 @@ export function backoffMs(failures: number, maxBackoff: number, retryAfter: numb
   return Math.max(exponential, Math.min(retryAfter ?? 0, 24 * 3_600_000))
 }
 
+/**
+ * The loop over `targets`: a target is polled when it has no stored state or its stored next poll time
+ * has come; outcomes and health go to observatory_pollers (recordPoll). The process loop sleeps until the
+ * earliest next poll (at least 1 s, at most `interval`), cancellably.
+ */
 export function createPollLoop<R>(deps: {
   sql: Sql
   targets: readonly PollTarget<R>[]

@@ -462,6 +462,33 @@ describe('what Vigil cannot read', () => {
     ])
   })
 
+  it('reads measurement_meta?full=true: the raw measurement as a JSON string, the AS number as an integer', () => {
+    const body = raw('signal', {
+      signal_backend_status: 'blocked',
+      signal_backend_failure: 'connection_reset',
+    })
+    const [record] = read({
+      anomaly: true,
+      confirmed: false,
+      failure: false,
+      input: null,
+      measurement_start_time: '2019-06-09T07:05:12Z',
+      measurement_uid: '20190609070512.000000_KZ_signal_0123456789abcdef',
+      probe_asn: 9198,
+      probe_cc: 'KZ',
+      report_id: body.report_id,
+      scores: '{}',
+      test_name: 'signal',
+      raw_measurement: JSON.stringify(body),
+    })
+    expect(record).toMatchObject({ verdict: 'anomaly', shape: 'raw', testName: 'signal' })
+    expect(record!.measurement).toMatchObject({
+      failure: 'connection_reset',
+      asn: 9198,
+      idempotencyKey: 'ooni:20190609070512.000000_KZ_signal_0123456789abcdef',
+    })
+  })
+
   it('makes failure strings and inputs storable: no NUL, no lone surrogate, bounded', () => {
     const [record] = read(
       raw(

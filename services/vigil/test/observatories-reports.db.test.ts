@@ -1,9 +1,10 @@
 // `vigil import ooni|ioda`, `vigil report rally` and `vigil export` against a real store: imports are
 // idempotent, keep the good records of a partly malformed file (all or nothing with --strict), and the
 // report and the exports come out of a simulated rally day.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import type { Sql } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -110,6 +111,16 @@ describe('vigil import', () => {
     const notJson = await vigil('import', 'ioda', fixture('ooni-raw.jsonl'))
     expect(notJson.code).toBe(1)
     expect(notJson.stderr).toContain('IODA answers are one JSON document')
+  })
+
+  it('reads gzip-compressed JSON Lines, as OONI publishes raw measurements', async () => {
+    const gz = path.join(outDir, 'ooni-raw.jsonl.gz')
+    writeFileSync(gz, gzipSync(readFileSync(fixture('ooni-raw.jsonl'))))
+    const result = await vigil('import', 'ooni', gz)
+    expect(result.code, result.stderr).toBe(0)
+    // The same measurements as the plain file imported above: read, already stored.
+    expect(result.stdout).toContain('4 measurements read, 0 new, 4 already stored')
+    expect((await vigil('import', 'ooni', path.join(outDir, 'missing.json'))).code).toBe(1)
   })
 
   it('explains its usage when the kind or the files are missing', async () => {

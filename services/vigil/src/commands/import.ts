@@ -3,6 +3,7 @@
 // are reported with their file and line or JSON path and the good ones are stored; with --strict any
 // fault stores nothing.
 import { readFile } from 'node:fs/promises'
+import { gunzipSync } from 'node:zlib'
 import {
   type ImportFaults,
   importIodaFiles,
@@ -19,6 +20,15 @@ const USAGE = 'usage: vigil import ooni|ioda FILE... [--strict] [--config FILE] 
 const PROGRESS_FROM = 10_000
 // Lines of rejected records printed; the summary gives the count of all of them.
 const REJECTED_SHOWN = 20
+
+// OONI publishes its raw measurements as gzip-compressed JSON Lines; a file starting with gzip's magic
+// bytes is decompressed, bounded so a small file cannot expand without limit.
+const GZIP_MAX_BYTES = 2 * 1024 ** 3
+
+function readText(bytes: Buffer): string {
+  const gzipped = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
+  return (gzipped ? gunzipSync(bytes, { maxOutputLength: GZIP_MAX_BYTES }) : bytes).toString('utf8')
+}
 
 export async function importCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values, positionals } = parseOptions(
@@ -37,7 +47,13 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
     )
     return 2
   }
-  const inputs = await Promise.all(files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })))
+  let inputs: Array<{ name: string; text: string }>
+  try {
+    inputs = await Promise.all(files.map(async (name) => ({ name, text: readText(await readFile(name)) })))
+  } catch (error) {
+    io.stderr(`vigil import ${kind}: ${(error as Error).message}\n`)
+    return 1
+  }
   const { config } = await loadConfigOption(values.config, env)
   const store = await openChosenStore(chooseStore(config, values['data-dir'], env))
   const onProgress = (done: number, total: number) => {
