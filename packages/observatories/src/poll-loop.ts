@@ -91,6 +91,8 @@ export function createPollLoop<R>(deps: {
       deps.log?.({ poller: target.name, newRecords })
       return { name: target.name, status: 'ok', result }
     } catch (error) {
+      // Stopped mid-poll: the API did nothing wrong, so its health and back-off stay as they were.
+      if (abort.signal.aborted) return { name: target.name, status: 'failed', error: 'stopped', retryInMs: 0 }
       const failures = (state?.consecutiveFailures ?? 0) + 1
       const retryAfter = error instanceof PollHttpError ? error.retryAfterMs : null
       const retryInMs = backoffMs(failures, deps.settings.maxBackoff, retryAfter)

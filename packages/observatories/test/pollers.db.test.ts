@@ -36,6 +36,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
   await store.close()
 })
@@ -144,6 +145,8 @@ describe('OONI poller', () => {
   beforeAll(() => {
     route = (url, _request, response) => {
       if (url.pathname === '/api/v1/measurements') {
+        // An API that accepts the request and never answers.
+        if (url.searchParams.get('probe_cc') === 'TJ') return
         if (url.searchParams.get('probe_cc') === 'XX') {
           response.writeHead(429, { 'retry-after': '900' }).end('slow down')
           return
@@ -261,6 +264,18 @@ describe('OONI poller', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(requests).toHaveLength(seen)
     expect(await getPoller(store.sql, 'ooni:KG')).toMatchObject({ state: 'ok' })
+  })
+
+  it('aborts a request in flight on stop, without counting it against the API', async () => {
+    requests.length = 0
+    const poller = createOoniPoller({
+      settings: { apiUrl: base, countries: ['TJ'], interval: HOUR },
+      sql: store.sql,
+    })
+    poller.start()
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThanOrEqual(1))
+    await poller.stop()
+    expect(await getPoller(store.sql, 'ooni:TJ')).toBeUndefined()
   })
 })
 
