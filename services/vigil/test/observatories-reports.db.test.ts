@@ -113,6 +113,23 @@ describe('vigil import', () => {
     expect(notJson.stderr).toContain('IODA answers are one JSON document')
   })
 
+  it('imports a file mixing good, unknown and malformed records, counting each', async () => {
+    const result = await vigil('import', 'ooni', fixture('ooni-mixed.jsonl'))
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('5 measurements read, 5 new')
+    expect(result.stdout).toContain('verdicts: 2 ok, 2 anomaly, 0 down, 1 unknown (ndt 1)')
+    expect(result.stdout).toContain('malformed: 3 records left out, 0 files unreadable')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 2: not JSON')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 3: probe_asn must look like AS9198')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 7: test_keys must be an object')
+    const ndt = await withStore(
+      async (sql) => (await sql`select ok, failure, details from measurements where kind = 'ndt'`)[0]!,
+    )
+    expect(ndt.ok).toBe(false)
+    expect(ndt.failure).toBe('unknown')
+    expect(ndt.details.ooni).toMatchObject({ verdict: 'unknown', keys: { failure: null } })
+  })
+
   it('reads gzip-compressed JSON Lines, as OONI publishes raw measurements', async () => {
     const gz = path.join(outDir, 'ooni-raw.jsonl.gz')
     writeFileSync(gz, gzipSync(readFileSync(fixture('ooni-raw.jsonl'))))
