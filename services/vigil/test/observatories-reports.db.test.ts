@@ -138,6 +138,11 @@ describe('vigil import', () => {
     // The same measurements as the plain file imported above: read, already stored.
     expect(result.stdout).toContain('4 measurements read, 0 new, 4 already stored')
     expect((await vigil('import', 'ooni', path.join(outDir, 'missing.json'))).code).toBe(1)
+    const allBad = path.join(outDir, 'all-bad.jsonl')
+    writeFileSync(allBad, '{"test_name": "telegram"}\n{"probe_cc": "KZ"}\n')
+    const bad = await vigil('import', 'ooni', allBad)
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain('malformed: 2 records left out')
   })
 
   it('explains its usage when the kind or the files are missing', async () => {

@@ -63,6 +63,7 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
   try {
     await migrate(store.sql)
     let faults: ImportFaults
+    let read: number
     if (kind === 'ooni') {
       const result = await importOoniFiles(store.sql, inputs, { onProgress, strict })
       const unknownTests = Object.entries(result.unknownTests)
@@ -73,6 +74,7 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
           `verdicts: ${result.verdicts.ok} ok, ${result.verdicts.anomaly} anomaly, ${result.verdicts.down} down, ${result.verdicts.unknown} unknown${unknownTests ? ` (${unknownTests})` : ''}\n`,
       )
       faults = result
+      read = result.records
     } else {
       const result = await importIodaFiles(store.sql, inputs, { onProgress, strict })
       const skipped = Object.entries(result.skipped)
@@ -82,6 +84,7 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
         `IODA: ${result.points} signal points read, ${result.pointsInserted} new; ${result.events} alerts and events read, ${result.eventsInserted} new${skipped ? `; not stored: ${skipped}` : ''}\n`,
       )
       faults = result
+      read = result.points + result.events
     }
     io.stdout(
       `malformed: ${faults.rejectedCount} records left out, ${faults.filesRejected.length} files unreadable\n`,
@@ -97,8 +100,9 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
         `vigil import ${kind}: ... and ${faults.rejectedCount - REJECTED_SHOWN} more malformed records\n`,
       )
     }
-    // Records left out of a readable file are reported, not fatal; a file that could not be read is.
-    return faults.filesRejected.length > 0 ? 1 : 0
+    // Records left out of a readable file are reported, not fatal; a file that could not be read is, and
+    // so is an import in which every record was malformed.
+    return faults.filesRejected.length > 0 || (read === 0 && faults.rejectedCount > 0) ? 1 : 0
   } catch (error) {
     if (error instanceof ObservatoryImportError) {
       io.stderr(
