@@ -29,7 +29,7 @@ export interface OoniPollerDeps {
   sql: Sql
   fetch?: typeof globalThis.fetch
   now?: () => Date
-  /** How far back the first poll of a country reaches, in milliseconds; a day by default. */
+  /** How far back a poll reaches at most, in milliseconds; a day by default. */
   firstLookBack?: number
   /** Pages followed per country and poll, so one poll never runs unbounded. */
   maxPages?: number
@@ -103,7 +103,10 @@ export function createOoniPoller(deps: OoniPollerDeps): OoniPoller {
       typeof cursor.since === 'string'
         ? new Date(cursor.since)
         : await latestOoniMeasurementAt(deps.sql, country)
-    const since = stored ?? new Date(now.getTime() - (deps.firstLookBack ?? 86_400_000))
+    // Never further back than the look-back: OONI's API is not for bulk extraction, and an old file
+    // import must not turn the first poll into one.
+    const earliest = new Date(now.getTime() - (deps.firstLookBack ?? 86_400_000))
+    const since = stored && stored > earliest ? stored : earliest
     // On a 5-minute boundary: a poll with nothing new inside the same window repeats the URL, which is then
     // asked conditionally; what came in after the boundary is read by the next window (since is exclusive).
     const until = new Date(Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS)
