@@ -222,5 +222,8 @@ describe('observatory pollers under vigil start', { timeout: 120_000 }, () => {
     expect(html).toContain('data-city="OONI"')
     expect(html).toContain('data-city="IODA"')
     expect(html).toContain('class="ooni-anomaly"')
+    const csv = await (await fetch(`${vigil.url}/v1/reports/rally?date=2019-06-09&format=csv`)).text()
+    expect(csv.split('\n').filter((line) => line.startsWith('ooni_test,OONI,'))).toHaveLength(3)
+    expect(csv).toContain('ioda_event,country/KZ,2019-06-09T03:30:00.000Z')
   })
 })
