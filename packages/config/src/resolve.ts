@@ -147,6 +147,7 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
     agent: { ...raw.agent, apiUrl: raw.agent.apiUrl, token: raw.agent.token },
     observatories: {
       ooni: { ...raw.observatories.ooni, countries: raw.observatories.ooni.countries ?? [raw.country] },
+      ioda: { ...raw.observatories.ioda, countries: raw.observatories.ioda.countries ?? [raw.country] },
     },
   }
   return { config, issues }

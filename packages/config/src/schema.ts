@@ -402,9 +402,27 @@ const observatoriesSchema = z.strictObject({
   ooni: z
     .strictObject({
       enabled: z.boolean().default(false),
-      apiUrl: url(['https']).default('https://api.ooni.io/'),
+      // http for a local mirror or a test server; OONI's own API is https.
+      apiUrl: url(['http', 'https']).default('https://api.ooni.io/'),
       countries: z.array(countryCode()).min(1).optional(),
       interval: duration({ min: MINUTE }).default(HOUR),
+      maxBackoff: duration({ min: MINUTE }).default(HOUR),
+      lookBack: duration({ min: MINUTE }).default(DAY),
+    })
+    .prefault({}),
+  ioda: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      apiUrl: url(['http', 'https']).default('https://api.ioda.inetintel.cc.gatech.edu/v2/'),
+      countries: z.array(countryCode()).min(1).optional(),
+      // IODA's region codes (numbers as text, e.g. "1473"), from its /entities/query?entityType=region.
+      regions: z
+        .array(z.string().regex(/^[0-9]{1,10}$/, { error: 'expected an IODA region code such as "1473"' }))
+        .default([]),
+      asns: z.array(asn()).default([]),
+      interval: duration({ min: MINUTE }).default(10 * MINUTE),
+      maxBackoff: duration({ min: MINUTE }).default(HOUR),
+      lookBack: duration({ min: MINUTE }).default(DAY),
     })
     .prefault({}),
 })

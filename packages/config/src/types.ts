@@ -385,7 +385,29 @@ export interface ObservatorySettings {
     apiUrl: string
     /** Probe countries to fetch; the monitored country unless given. */
     countries: string[]
+    /** Milliseconds between polls of a country. */
     interval: number
+    /** Longest back-off after failed polls, in milliseconds. */
+    maxBackoff: number
+    /** How far back the first poll reaches, in milliseconds. */
+    lookBack: number
+  }
+  ioda: {
+    /** Poll IODA's API for signals, outage events and alerts (files can always be imported by hand). */
+    enabled: boolean
+    apiUrl: string
+    /** Countries polled; the monitored country unless given. */
+    countries: string[]
+    /** IODA region codes polled (e.g. "1473"). */
+    regions: string[]
+    /** Networks polled, by AS number. */
+    asns: number[]
+    /** Milliseconds between polls of an entity. */
+    interval: number
+    /** Longest back-off after failed polls, in milliseconds. */
+    maxBackoff: number
+    /** How far back the first poll of an entity reaches, in milliseconds. */
+    lookBack: number
   }
 }
 

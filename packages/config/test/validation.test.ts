@@ -268,3 +268,32 @@ describe('checks across keys', () => {
     ])
   })
 })
+
+describe('observatories', () => {
+  it('are off by default and poll the monitored country when enabled', () => {
+    const quiet = parseConfig(MINIMAL, 'config/test.yaml', {})
+    expect(quiet.observatories.ooni).toMatchObject({ enabled: false, countries: ['KZ'] })
+    expect(quiet.observatories.ioda).toMatchObject({
+      enabled: false,
+      apiUrl: 'https://api.ioda.inetintel.cc.gatech.edu/v2/',
+      countries: ['KZ'],
+      regions: [],
+      asns: [],
+      interval: 600_000,
+    })
+    const on = parseConfig(
+      withAppended(
+        'observatories:\n  ioda:\n    enabled: true\n    regions: ["1473"]\n    asns: [AS9198, 29355]\n',
+      ),
+      'config/test.yaml',
+      {},
+    )
+    expect(on.observatories.ioda).toMatchObject({ enabled: true, regions: ['1473'], asns: [9198, 29355] })
+  })
+
+  it('refuse a region that is not an IODA region code, naming key and line', () => {
+    const [issue] = issuesOf(withAppended('observatories:\n  ioda:\n    regions: [Almaty]\n'))
+    expect(issue).toMatchObject({ path: 'observatories.ioda.regions[0]', line: 28 })
+    expect(issue!.message).toContain('IODA region code')
+  })
+})

@@ -1,5 +1,5 @@
-// OONI and IODA files in their documented formats map into Vigil's shapes; a malformed file is refused
-// with the line or record at fault.
+// OONI and IODA files in their documented formats map into Vigil's shapes; a file that is not JSON is
+// refused, a malformed record is left out with the line or JSON path at fault and the others are kept.
 import { readFileSync } from 'node:fs'
 import { ObservatoryImportError, parseIodaFile, parseOoniFile, parseOoniTime } from '@vigil/observatories'
 import { describe, expect, it } from 'vitest'
@@ -19,7 +19,8 @@ function rejection(parse: () => unknown): ObservatoryImportError {
 
 describe('OONI', () => {
   it("maps the API's measurement list by its flags, one vantage per probe network", () => {
-    const records = parseOoniFile(fixture('ooni-api-measurements.json'))
+    const { records, rejected } = parseOoniFile(fixture('ooni-api-measurements.json'))
+    expect(rejected).toEqual([])
     expect(records).toHaveLength(3)
     const [facebook, wikipedia, rferl] = records.map((record) => record.measurement)
     expect(facebook).toMatchObject({
@@ -46,15 +47,18 @@ describe('OONI', () => {
   })
 
   it('maps raw measurements: DNS failures, certificate errors, blocking and accessibility, raw keys kept', () => {
-    const records = parseOoniFile(fixture('ooni-raw.jsonl')).map((record) => record.measurement)
+    const records = parseOoniFile(fixture('ooni-raw.jsonl')).records.map((record) => record.measurement)
     expect(records.map((m) => [m.targetId, m.ok, m.failure])).toEqual([
       ['ooni/www.instagram.com', false, 'dns_nxdomain_error'],
       ['ooni/www.facebook.com', false, 'ssl_unknown_authority'],
       ['ooni/www.wikipedia.org', true, null],
-      ['ooni/telegram', false, 'inaccessible'],
+      ['ooni/telegram', false, 'generic_timeout_error'],
     ])
     expect(records[1]!.details).toMatchObject({
-      ooni: { blocking: 'http-failure', accessible: false, tls_failures: ['ssl_unknown_authority'] },
+      ooni: {
+        verdict: 'anomaly',
+        keys: { blocking: 'http-failure', accessible: false, tls_failures: ['ssl_unknown_authority'] },
+      },
     })
     expect(records[0]!.idempotencyKey).toBe(
       'ooni:20190706T041500Z_AS9198_aB3cD5eF7gH9iJ1kL3mN5oP7qR9sT1uV3wX5yZ7aB9c:https://www.instagram.com/',
@@ -62,17 +66,24 @@ describe('OONI', () => {
     expect(records[0]!.durationMs).toBe(12_500)
   })
 
-  it('rejects a JSONL file naming the line at fault', () => {
-    const error = rejection(() => parseOoniFile(fixture('ooni-malformed.jsonl')))
-    expect(error.at).toBe('line 3')
-    expect(error.message).toContain('probe_asn')
+  it('leaves out a malformed JSONL line, naming it, and keeps the others', () => {
+    const { records, rejected } = parseOoniFile(fixture('ooni-malformed.jsonl'))
+    expect(records).toHaveLength(2)
+    expect(rejected).toHaveLength(1)
+    expect(rejected[0]!.at).toBe('line 3')
+    expect(rejected[0]!.message).toContain('probe_asn')
   })
 
-  it('rejects a record of a list naming its index, and text that is not JSON', () => {
+  it('names the index of a bad record of a list, and refuses text that is not JSON at all', () => {
     const list = JSON.stringify({ results: [{ probe_cc: 'KZ' }] })
-    expect(rejection(() => parseOoniFile(list)).at).toBe('results[0]')
+    expect(parseOoniFile(list).rejected.map((record) => record.at)).toEqual(['results[0]'])
     expect(rejection(() => parseOoniFile('{"probe_cc": ')).at).toBe('line 1')
-    expect(rejection(() => parseOoniFile('{"a":1}\n{oops}\n')).at).toBe('line 2')
+    expect(rejection(() => parseOoniFile('{\n  "probe_cc": "KZ",\n  oops\n}\n')).at).toBe('line 1')
+    const lines = parseOoniFile('{"a":1}\n{oops}\n')
+    expect(lines.rejected.map((record) => [record.at, record.message.slice(0, 8)])).toEqual([
+      ['line 1', 'probe_cc'],
+      ['line 2', 'not JSON'],
+    ])
   })
 
   it("reads both of OONI's time notations as UTC", () => {
@@ -84,7 +95,8 @@ describe('OONI', () => {
 
 describe('IODA', () => {
   it('turns raw signal series into one point per step', () => {
-    const { points, events } = parseIodaFile(fixture('ioda-signals-raw.json'))
+    const { points, events, rejected } = parseIodaFile(fixture('ioda-signals-raw.json'))
+    expect(rejected).toEqual([])
     expect(events).toEqual([])
     expect(points).toHaveLength(24)
     const ping = points.filter((point) => point.datasource === 'ping-slash24')
@@ -107,9 +119,17 @@ describe('IODA', () => {
     expect(event!.endedAt!.getTime() - event!.startedAt.getTime()).toBe(6_000_000)
   })
 
-  it('rejects a malformed series naming the value at fault', () => {
-    const error = rejection(() => parseIodaFile(fixture('ioda-malformed.json')))
-    expect(error.at).toBe('data[0][1].values[1]')
+  it('leaves out a malformed value naming its JSON path, keeping the rest of the file', () => {
+    const { points, rejected } = parseIodaFile(fixture('ioda-malformed.json'))
+    expect(rejected).toEqual([
+      { at: 'data[0][1].values[1]', message: 'must be a number, null or a list of {agg_values} objects' },
+    ])
+    expect(points.map((point) => [point.datasource, point.value])).toEqual([
+      ['bgp', 2412],
+      ['bgp', 2409],
+      ['ping-slash24', 9120],
+    ])
     expect(rejection(() => parseIodaFile('{"results": []}')).at).toBe('the document')
+    expect(rejection(() => parseIodaFile('{"data": null, "error": "Invalid entity type"}')).at).toBe('error')
   })
 })

@@ -10,6 +10,7 @@ import type {
   DetentionEntry,
   Drop,
   IncidentEntry,
+  OoniTestLane,
   RallyReport,
   RallyReportData,
 } from './types.js'
@@ -42,6 +43,7 @@ export function buildRallyReport(data: RallyReportData): RallyReport {
     detentions,
     detainedTotal: detentions.reduce((sum, entry) => sum + (entry.count ?? 0), 0),
     ioda: iodaSection(data),
+    ooni: ooniSection(data),
   }
 }
 
@@ -229,10 +231,12 @@ function iodaSection(data: RallyReportData): RallyReport['ioda'] {
   const series = new Map<string, RallyReport['ioda']['series'][number]>()
   for (const point of data.iodaSignals) {
     const entity = `${point.entityType}/${point.entityCode}`
-    const key = `${entity}\u0000${point.datasource}`
+    const subtype = point.subtype ?? ''
+    const metric = point.metric ?? ''
+    const key = `${entity}\u0000${point.datasource}\u0000${subtype}\u0000${metric}`
     let entry = series.get(key)
     if (!entry) {
-      entry = { entity, datasource: point.datasource, step: point.step, points: [] }
+      entry = { entity, datasource: point.datasource, subtype, metric, step: point.step, points: [] }
       series.set(key, entry)
     }
     entry.points.push({ at: point.at, value: point.value })
@@ -250,6 +254,37 @@ function iodaSection(data: RallyReportData): RallyReport['ioda'] {
       score: event.score,
     })),
   }
+}
+
+/** OONI's measurements by test, in the order the tests first appear. */
+function ooniSection(data: RallyReportData): RallyReport['ooni'] {
+  const tests = new Map<string, OoniTestLane>()
+  for (const row of data.ooniMeasurements) {
+    let lane = tests.get(row.testName)
+    if (!lane) {
+      lane = {
+        test: row.testName,
+        measurements: 0,
+        verdicts: {},
+        failures: {},
+        firstAnomaly: null,
+        points: [],
+      }
+      tests.set(row.testName, lane)
+    }
+    lane.measurements += 1
+    lane.verdicts[row.verdict] = (lane.verdicts[row.verdict] ?? 0) + 1
+    if (row.failure !== null) lane.failures[row.failure] = (lane.failures[row.failure] ?? 0) + 1
+    if (row.verdict === 'anomaly' && lane.firstAnomaly === null) lane.firstAnomaly = row.measuredAt
+    lane.points.push({
+      at: row.measuredAt,
+      verdict: row.verdict,
+      target: row.targetId,
+      asn: row.asn,
+      failure: row.failure,
+    })
+  }
+  return { tests: [...tests.values()] }
 }
 
 function median(values: number[]): number {

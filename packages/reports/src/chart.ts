@@ -1,8 +1,14 @@
 // The rally timeline as SVG: one lane per city on a shared UTC axis, with availability against baseline as
 // a line, drops and outage incidents as shaded spans, detention reports as markers, the announced start
-// as a dashed line; IODA's signals in a lane of their own when imported.
+// as a dashed line; IODA's signals and OONI's measurements (a row per test) in lanes of their own when
+// imported, labelled as those observatories' data.
 import { utcTime, wallClock } from './time.js'
-import type { RallyReport } from './types.js'
+import type { IodaSeries, RallyReport } from './types.js'
+
+/** `ping-slash24-loss loss_pct`, `gtr WEB_SEARCH`, `bgp`. */
+export function seriesName(series: Pick<IodaSeries, 'datasource' | 'subtype' | 'metric'>): string {
+  return [series.datasource, series.subtype, series.metric].filter((part) => part !== '').join(' ')
+}
 
 const WIDTH = 1000
 const LABEL = 150
@@ -29,7 +35,12 @@ export function renderTimelineSvg(report: RallyReport): string {
   const x = (at: Date | number) => LABEL + ((Number(at) - start) / (end - start)) * plot
   const clampX = (at: Date | number) => Math.min(Math.max(x(at), LABEL), LABEL + plot)
   const hasIoda = report.ioda.series.length > 0 || report.ioda.events.length > 0
-  const lanes = report.cities.length + (hasIoda ? 1 : 0)
+  const ooniTests = report.ooni.tests
+  const hasOoni = ooniTests.length > 0
+  // One row of dots per OONI test, at least a lane's height.
+  const OONI_ROW = 14
+  const ooniHeight = hasOoni ? Math.max(LANE, 20 + ooniTests.length * OONI_ROW) : 0
+  const lanes = report.cities.length + (hasIoda ? 1 : 0) + ooniHeight / LANE
   const height = TOP + lanes * LANE + 30
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="Rally timeline ${escapeXml(report.date)}">`,
@@ -131,11 +142,11 @@ export function renderTimelineSvg(report: RallyReport): string {
         .map((p) => `${x(p.at).toFixed(1)},${(bottom - (p.value! / max) * (LANE - 20)).toFixed(1)}`)
       if (points.length > 0) {
         parts.push(
-          `<polyline class="ioda-signal" points="${points.join(' ')}" fill="none" stroke="${colors[index % colors.length]}" stroke-width="1.2"><title>${escapeXml(`${series.entity} ${series.datasource}`)}</title></polyline>`,
+          `<polyline class="ioda-signal" points="${points.join(' ')}" fill="none" stroke="${colors[index % colors.length]}" stroke-width="1.2"><title>${escapeXml(`${series.entity} ${seriesName(series)}`)}</title></polyline>`,
         )
       }
       parts.push(
-        `<text class="small" x="8" y="${top + 34 + index * 11}" fill="${colors[index % colors.length]}">${escapeXml(series.datasource)}</text>`,
+        `<text class="small" x="8" y="${top + 34 + index * 11}" fill="${colors[index % colors.length]}">${escapeXml(seriesName(series))}</text>`,
       )
     })
     for (const event of report.ioda.events) {
@@ -145,6 +156,31 @@ export function renderTimelineSvg(report: RallyReport): string {
         `<rect class="ioda-event" x="${x1.toFixed(1)}" y="${top}" width="${Math.max(x2 - x1, 2).toFixed(1)}" height="${LANE - 12}" fill="#e74c3c" fill-opacity="0.2"><title>${escapeXml(`IODA ${event.kind} ${event.datasource} ${event.level ?? ''}`)}</title></rect>`,
       )
     }
+    parts.push('</g>')
+  }
+  if (hasOoni) {
+    const top = TOP + (report.cities.length + (hasIoda ? 1 : 0)) * LANE
+    parts.push(`<g class="lane ooni" data-city="OONI">`)
+    parts.push(
+      `<rect x="${LABEL}" y="${top}" width="${plot}" height="${ooniHeight - 12}" fill="#fbfbf7" stroke="#ddd"/>`,
+    )
+    parts.push(`<text class="lane-label" x="8" y="${top + 14}">OONI ${escapeXml(report.country)}</text>`)
+    const colors: Record<string, string> = {
+      ok: '#27ae60',
+      anomaly: '#c0392b',
+      down: '#7f8c8d',
+      unknown: '#b7950b',
+    }
+    ooniTests.forEach((lane, index) => {
+      const y = top + 24 + index * OONI_ROW
+      parts.push(`<text class="small" x="8" y="${y + 3}">${escapeXml(lane.test)}</text>`)
+      for (const point of lane.points) {
+        if (point.at.getTime() < start || point.at.getTime() > end) continue
+        parts.push(
+          `<circle class="ooni-${escapeXml(point.verdict)}" cx="${x(point.at).toFixed(1)}" cy="${y}" r="3" fill="${colors[point.verdict] ?? colors.unknown}"><title>${escapeXml(`OONI ${lane.test} ${point.target} AS${point.asn ?? '?'}: ${point.verdict}${point.failure && point.verdict !== 'ok' ? ` (${point.failure})` : ''}`)}</title></circle>`,
+        )
+      }
+    })
     parts.push('</g>')
   }
   const legendY = height - 10

@@ -1,11 +1,12 @@
 // Reads what the store holds about one rally day: the windows of that day from the rally calendar, Vigil's
 // measurements in them and on the baseline days before, incidents, interception verdicts, detention
-// reports and imported IODA data. The thin I/O edge in front of buildRallyReport.
+// reports and imported IODA and OONI data. The thin I/O edge in front of buildRallyReport.
 import { localTimeToInstant, rallyWindows, resolveRegion, type VigilConfig } from '@vigil/config'
 import {
   queryIncidents,
   queryObservatoryEvents,
   queryObservatorySignals,
+  queryOoniMeasurements,
   queryReports,
   type RegionBucketRow,
   regionAvailabilityBuckets,
@@ -83,7 +84,7 @@ export async function loadRallyReportData(
   const windows = windowsOfDay(config, request.date, request.city)
   const base: Omit<
     RallyReportData,
-    'cities' | 'incidents' | 'tls' | 'reports' | 'iodaSignals' | 'iodaEvents'
+    'cities' | 'incidents' | 'tls' | 'reports' | 'iodaSignals' | 'iodaEvents' | 'ooniMeasurements'
   > = {
     date: request.date,
     country: config.country,
@@ -95,7 +96,16 @@ export async function loadRallyReportData(
     },
   }
   if (windows.length === 0) {
-    return { ...base, cities: [], incidents: [], tls: [], reports: [], iodaSignals: [], iodaEvents: [] }
+    return {
+      ...base,
+      cities: [],
+      incidents: [],
+      tls: [],
+      reports: [],
+      iodaSignals: [],
+      iodaEvents: [],
+      ooniMeasurements: [],
+    }
   }
   const from = new Date(Math.min(...windows.map((w) => w.windowStart.getTime())))
   const to = new Date(Math.max(...windows.map((w) => w.windowEnd.getTime())))
@@ -120,13 +130,14 @@ export async function loadRallyReportData(
       ),
     })
   }
-  progress('incidents, interception verdicts, detention reports, IODA data')
-  const [incidents, tls, reports, signals, events] = [
+  progress('incidents, interception verdicts, detention reports, IODA and OONI data')
+  const [incidents, tls, reports, signals, events, ooni] = [
     await queryIncidents(sql, { from, to, limit: 10_000 }),
     await regionTlsVerdicts(sql, from, to),
     await queryReports(sql, { from: request.date, to: request.date, limit: 10_000 }),
     await queryObservatorySignals(sql, { from, to }),
     await queryObservatoryEvents(sql, { from, to }),
+    await queryOoniMeasurements(sql, { from, to, country: config.country }),
   ]
   const ofCountry = (entity: { entityType: string; entityCode: string }) =>
     entity.entityType !== 'country' || entity.entityCode === config.country
@@ -164,5 +175,6 @@ export async function loadRallyReportData(
       .filter((report) => wantedCity === undefined || report.cities.includes(wantedCity)),
     iodaSignals: signals.filter(ofCountry),
     iodaEvents: events.filter(ofCountry),
+    ooniMeasurements: ooni,
   }
 }

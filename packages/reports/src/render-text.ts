@@ -1,4 +1,6 @@
 // The rally report as Markdown, JSON and CSV.
+
+import { seriesName } from './chart.js'
 import { bothTimes, formatMinutes, localTime, utcTime } from './time.js'
 import type { RallyReport } from './types.js'
 
@@ -105,12 +107,29 @@ export function renderMarkdown(report: RallyReport): string {
         .map((point) => point.value)
         .filter((value): value is number => value !== null)
       lines.push(
-        `- IODA ${series.entity} ${series.datasource}: ${series.points.length} points, min ${values.length ? Math.min(...values) : '–'}, max ${values.length ? Math.max(...values) : '–'}`,
+        `- IODA ${series.entity} ${seriesName(series)}: ${series.points.length} points, min ${values.length ? Math.min(...values) : '–'}, max ${values.length ? Math.max(...values) : '–'}`,
       )
     }
     for (const event of report.ioda.events) {
       lines.push(
         `- IODA ${event.kind} ${event.entity}${event.datasource ? ` ${event.datasource}` : ''}: ${event.start.toISOString()}${event.end ? ` to ${event.end.toISOString()}` : ''}${event.level ? ` ${event.level}` : ''}${event.score !== null ? ` score ${event.score}` : ''}`,
+      )
+    }
+    lines.push('')
+  }
+  if (report.ooni.tests.length > 0) {
+    lines.push(`## OONI (imported measurements from probes in ${report.country})`, '')
+    for (const lane of report.ooni.tests) {
+      const verdicts = Object.entries(lane.verdicts)
+        .map(([verdict, count]) => `${count} ${verdict}`)
+        .join(', ')
+      const failures = Object.entries(lane.failures)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([failure, count]) => `${failure} ×${count}`)
+        .join(', ')
+      lines.push(
+        `- OONI ${lane.test}: ${lane.measurements} measurement${lane.measurements === 1 ? '' : 's'} (${verdicts})${lane.firstAnomaly ? `; first anomaly ${lane.firstAnomaly.toISOString()}` : ''}${failures ? `; ${failures}` : ''}`,
       )
     }
     lines.push('')
@@ -140,7 +159,7 @@ export const CSV_COLUMNS = [
 
 type CsvRow = Partial<Record<(typeof CSV_COLUMNS)[number], string | number | null>>
 
-/** One CSV of several record types (summary, drop, availability, incident, interception, detention, ioda_event). */
+/** One CSV of several record types (summary, drop, availability, incident, interception, detention, ioda_event, ooni_test). */
 export function renderCsv(report: RallyReport): string {
   const rows: CsvRow[] = []
   const local = (at: Date | null, zone: string) => (at ? localTime(at, zone) : null)
@@ -231,6 +250,19 @@ export function renderCsv(report: RallyReport): string {
       kind: `${event.kind}${event.datasource ? `:${event.datasource}` : ''}`,
       level: event.level,
       ratio: event.score,
+    })
+  }
+  for (const lane of report.ooni.tests) {
+    rows.push({
+      record: 'ooni_test',
+      city: 'OONI',
+      start_utc: lane.points[0]?.at.toISOString() ?? null,
+      end_utc: lane.points[lane.points.length - 1]?.at.toISOString() ?? null,
+      kind: lane.test,
+      samples: lane.measurements,
+      detail: Object.entries(lane.verdicts)
+        .map(([verdict, count]) => `${verdict}=${count}`)
+        .join(' '),
     })
   }
   return [

@@ -3,6 +3,7 @@ import type {
   Incident,
   ObservatoryEvent,
   ObservatorySignalPoint,
+  OoniLaneRow,
   RegionBucketRow,
   RegionTlsVerdictRow,
   ReportWithItems,
@@ -40,6 +41,8 @@ export interface RallyReportData {
   reports: ReportWithItems[]
   iodaSignals: ObservatorySignalPoint[]
   iodaEvents: ObservatoryEvent[]
+  /** Imported OONI measurements from probes in the country over the report's span. */
+  ooniMeasurements: OoniLaneRow[]
 }
 
 export interface AvailabilityPoint {
@@ -116,6 +119,9 @@ export interface CityReport {
 export interface IodaSeries {
   entity: string
   datasource: string
+  /** IODA's subtype and per-bucket aggregate, empty when the series has none. */
+  subtype: string
+  metric: string
   step: number
   points: Array<{ at: Date; value: number | null }>
 }
@@ -145,4 +151,18 @@ export interface RallyReport {
   /** Sum of the largest count of every report of the day. */
   detainedTotal: number
   ioda: { series: IodaSeries[]; events: IodaEventEntry[] }
+  /** OONI's measurements, one lane per test: a separate, labelled source next to Vigil's own. */
+  ooni: { tests: OoniTestLane[] }
+}
+
+export interface OoniTestLane {
+  /** OONI test_name, e.g. `telegram`, `web_connectivity`. */
+  test: string
+  measurements: number
+  /** Counts by verdict as read at import: ok, anomaly, down, unknown. */
+  verdicts: Record<string, number>
+  /** Failure strings of the measurements that were not ok, with how often each was seen. */
+  failures: Record<string, number>
+  firstAnomaly: Date | null
+  points: Array<{ at: Date; verdict: string; target: string; asn: number | null; failure: string | null }>
 }

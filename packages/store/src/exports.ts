@@ -29,6 +29,7 @@ export async function* streamMeasurements(
       ${filter.vantage === undefined ? sql`` : sql`and vantage_id = ${filter.vantage}`}
       ${filter.region === undefined ? sql`` : sql`and region = ${filter.region}`}
       ${filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`}
+      ${filter.source === undefined ? sql`` : sql`and source = ${filter.source}`}
       ${filter.from === undefined ? sql`` : sql`and measured_at >= ${filter.from}`}
       ${filter.to === undefined ? sql`` : sql`and measured_at < ${filter.to}`}
       ${filter.after === undefined ? sql`` : sql`and (measured_at, id) < (${filter.after.measuredAt}, ${filter.after.id})`}
@@ -50,6 +51,7 @@ export async function measurementPageEnd(
       ${filter.vantage === undefined ? sql`` : sql`and vantage_id = ${filter.vantage}`}
       ${filter.region === undefined ? sql`` : sql`and region = ${filter.region}`}
       ${filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`}
+      ${filter.source === undefined ? sql`` : sql`and source = ${filter.source}`}
       ${filter.from === undefined ? sql`` : sql`and measured_at >= ${filter.from}`}
       ${filter.to === undefined ? sql`` : sql`and measured_at < ${filter.to}`}
       ${filter.after === undefined ? sql`` : sql`and (measured_at, id) < (${filter.after.measuredAt}, ${filter.after.id})`}

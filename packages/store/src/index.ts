@@ -130,9 +130,19 @@ export {
   type ObservatoryEvent,
   type ObservatoryRange,
   type ObservatorySignalPoint,
+  type OoniLaneRow,
   queryObservatoryEvents,
   queryObservatorySignals,
+  queryOoniMeasurements,
 } from './observatories.js'
+export {
+  getPoller,
+  listPollers,
+  type PollerHealthState,
+  type PollerRecord,
+  type PollOutcome,
+  recordPoll,
+} from './observatory-pollers.js'
 export {
   type RegionBucketRow,
   type RegionTlsVerdictRow,

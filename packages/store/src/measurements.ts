@@ -44,6 +44,8 @@ export interface MeasurementFilter {
   vantage?: string | undefined
   region?: string | undefined
   kind?: string | undefined
+  /** `vigil` for Vigil's own probes, `ooni` for imported OONI measurements. */
+  source?: string | undefined
   from?: Date | undefined
   to?: Date | undefined
   /** Only rows that sort after this one (newest first): keyset paging that survives concurrent inserts. */
@@ -72,6 +74,7 @@ export async function queryMeasurements(
     filter.vantage === undefined ? sql`` : sql`and vantage_id = ${filter.vantage}`,
     filter.region === undefined ? sql`` : sql`and region = ${filter.region}`,
     filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`,
+    filter.source === undefined ? sql`` : sql`and source = ${filter.source}`,
     filter.from === undefined ? sql`` : sql`and measured_at >= ${filter.from}`,
     filter.to === undefined ? sql`` : sql`and measured_at < ${filter.to}`,
     filter.after === undefined
@@ -83,7 +86,7 @@ export async function queryMeasurements(
            duration_ms, details, source, idempotency_key
     from measurements
     where true ${conditions[0]!} ${conditions[1]!} ${conditions[2]!} ${conditions[3]!} ${conditions[4]!}
-          ${conditions[5]!} ${conditions[6]!}
+          ${conditions[5]!} ${conditions[6]!} ${conditions[7]!}
     order by measured_at desc, id desc
     limit ${filter.limit}`
   return rows.map(fromDbRow)

@@ -9,6 +9,10 @@ export interface ObservatorySignalPoint {
   entityType: string
   entityCode: string
   datasource: string
+  /** IODA's series subtype (e.g. a gtr product); empty when the series has none. */
+  subtype?: string
+  /** The aggregate of a per-bucket datasource (`loss_pct`, ...); empty for a plain numeric series. */
+  metric?: string
   at: Date
   /** Seconds between points of the series. */
   step: number
@@ -37,10 +41,10 @@ export interface ObservatoryRange {
   entities?: string[] | undefined
 }
 
-// 7 columns a row: far below PostgreSQL's 65,535 parameters per statement.
+// 9 columns a row: far below PostgreSQL's 65,535 parameters per statement.
 const BATCH_ROWS = 5_000
 
-/** Stores signal points; points already stored (same entity, datasource and time) are skipped. Returns how many were new. */
+/** Stores signal points; points already stored (same entity, datasource, subtype, metric and time) are skipped. Returns how many were new. */
 export async function insertObservatorySignals(
   sql: Db,
   points: readonly ObservatorySignalPoint[],
@@ -52,6 +56,8 @@ export async function insertObservatorySignals(
       entity_type: point.entityType,
       entity_code: point.entityCode,
       datasource: point.datasource,
+      subtype: point.subtype ?? '',
+      metric: point.metric ?? '',
       at: point.at,
       step: point.step,
       value: point.value,
@@ -97,10 +103,11 @@ export async function queryObservatorySignals(
   range: ObservatoryRange,
 ): Promise<ObservatorySignalPoint[]> {
   return sql<ObservatorySignalPoint[]>`
-    select source, entity_type as "entityType", entity_code as "entityCode", datasource, at, step, value
+    select source, entity_type as "entityType", entity_code as "entityCode", datasource, subtype, metric, at,
+           step, value
     from observatory_signals
     where at >= ${range.from} and at < ${range.to} ${entityCondition(sql, range.entities)}
-    order by entity_type, entity_code, datasource, at`
+    order by entity_type, entity_code, datasource, subtype, metric, at`
 }
 
 /** Alerts and events overlapping [from, to), oldest first. */
@@ -121,4 +128,30 @@ export async function latestOoniMeasurementAt(sql: Db, country: string): Promise
     from measurements m join vantages v on v.id = m.vantage_id
     where m.source = 'ooni' and v.country = ${country}`
   return row?.at ?? undefined
+}
+
+/** OONI measurements in [from, to) from probes in `country`, oldest first: the rally report's OONI lane. */
+export interface OoniLaneRow {
+  measuredAt: Date
+  testName: string
+  asn: number | null
+  targetId: string
+  ok: boolean
+  failure: string | null
+  /** `ok`, `anomaly`, `down` or `unknown`, as read at import. */
+  verdict: string
+}
+
+export async function queryOoniMeasurements(
+  sql: Db,
+  range: { from: Date; to: Date; country: string; limit?: number },
+): Promise<OoniLaneRow[]> {
+  return sql<OoniLaneRow[]>`
+    select m.measured_at as "measuredAt", m.kind as "testName", m.asn, m.target_id as "targetId", m.ok, m.failure,
+           coalesce(m.details #>> '{ooni,verdict}', case when m.ok then 'ok' else 'anomaly' end) as verdict
+    from measurements m join vantages v on v.id = m.vantage_id
+    where m.source = 'ooni' and v.country = ${range.country}
+      and m.measured_at >= ${range.from} and m.measured_at < ${range.to}
+    order by m.measured_at, m.id
+    limit ${range.limit ?? 50_000}`
 }

@@ -119,7 +119,9 @@ describe('GET /v1/measurements', () => {
     ['limit=abc', /limit must be integer/],
     ['limit=1000000', /limit must be <= 10000/],
     ['from=yesterday', /from must match format "date-time"/],
-    ['kind=ftp', /kind must be equal to one of the allowed values/],
+    // Kinds are Vigil's probe kinds or OONI test names: lowercase words.
+    ['kind=FTP%20list', /kind must match pattern/],
+    ['source=ripe', /source must be equal to one of the allowed values/],
     ['colour=red', /must NOT have additional properties/],
     ['from=2019-07-07T00:00:00Z&to=2019-07-06T00:00:00Z', /from must be before querystring\/to/],
     ['cursor=bm9wZQ', /cursor is not a cursor this api gave out/],

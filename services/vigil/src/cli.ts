@@ -79,7 +79,7 @@ const commands: Record<string, Command> = {
   },
   import: {
     summary: 'import OONI measurements or IODA signals and outage events from JSON/JSONL files (idempotent)',
-    usage: 'vigil import ooni|ioda FILE... [--config FILE] [--data-dir DIR]',
+    usage: 'vigil import ooni|ioda FILE... [--strict] [--config FILE] [--data-dir DIR]',
     run: importCommand,
   },
   report: {

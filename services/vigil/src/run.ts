@@ -8,7 +8,7 @@ import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
 import { createNewswatch } from '@vigil/newswatch'
 import { createNotifier } from '@vigil/notify'
-import { createOoniPoller } from '@vigil/observatories'
+import { createIodaPoller, createOoniPoller } from '@vigil/observatories'
 import { createProber } from '@vigil/prober'
 import {
   announceInDataDirLock,
@@ -26,7 +26,15 @@ import { openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
 import { VERSION } from './version.js'
 
-export const SERVICE_NAMES = ['api', 'prober', 'certwatch', 'newswatch', 'alerter', 'notifier'] as const
+export const SERVICE_NAMES = [
+  'api',
+  'prober',
+  'certwatch',
+  'newswatch',
+  'observatories',
+  'alerter',
+  'notifier',
+] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
 
 export interface StartOptions {
@@ -107,18 +115,47 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         'newswatch',
         createNewswatch({ config, sql: store.sql, registry, logger: logger.child({ service: 'newswatch' }) }),
       )
-      // OONI's API is polled only when the config asks for it: it needs a network that reaches OONI.
-      if (config.observatories.ooni.enabled) {
+    }
+    if (runs('observatories')) {
+      // OONI's and IODA's APIs are polled only when the config asks for it: it needs a network that
+      // reaches them.
+      const { ooni, ioda } = config.observatories
+      if (ooni.enabled) {
         const ooniLogger = logger.child({ service: 'ooni-poller' })
         run(
           'ooni-poller',
           createOoniPoller({
-            settings: config.observatories.ooni,
+            settings: ooni,
             sql: store.sql,
+            firstLookBack: ooni.lookBack,
             log: (event) =>
               event.error
                 ? ooniLogger.warn(event, 'OONI poll failed')
                 : ooniLogger.info(event, 'OONI poll done'),
+          }),
+        )
+      }
+      if (ioda.enabled) {
+        const iodaLogger = logger.child({ service: 'ioda-poller' })
+        run(
+          'ioda-poller',
+          createIodaPoller({
+            settings: {
+              apiUrl: ioda.apiUrl,
+              entities: [
+                ...ioda.countries.map((code) => ({ type: 'country' as const, code })),
+                ...ioda.regions.map((code) => ({ type: 'region' as const, code })),
+                ...ioda.asns.map((asn) => ({ type: 'asn' as const, code: String(asn) })),
+              ],
+              interval: ioda.interval,
+              maxBackoff: ioda.maxBackoff,
+              lookBack: ioda.lookBack,
+            },
+            sql: store.sql,
+            log: (event) =>
+              event.error
+                ? iodaLogger.warn(event, 'IODA poll failed')
+                : iodaLogger.info(event, 'IODA poll done'),
           }),
         )
       }

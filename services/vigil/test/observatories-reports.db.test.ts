@@ -1,8 +1,10 @@
 // `vigil import ooni|ioda`, `vigil report rally` and `vigil export` against a real store: imports are
-// idempotent and all-or-nothing, the report and the exports come out of a simulated rally day.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+// idempotent, keep the good records of a partly malformed file (all or nothing with --strict), and the
+// report and the exports come out of a simulated rally day.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import type { Sql } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -43,6 +45,7 @@ describe('vigil import', () => {
     const first = await vigil('import', 'ooni', ...files)
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain('7 measurements read, 7 new')
+    expect(first.stdout).toContain('verdicts: 2 ok, 5 anomaly, 0 down, 0 unknown')
     const again = await vigil('import', 'ooni', ...files)
     expect(again.stdout).toContain('7 measurements read, 0 new, 7 already stored')
     expect(await count('measurements', "source = 'ooni'")).toBe(7)
@@ -54,16 +57,36 @@ describe('vigil import', () => {
         )[0]!,
     )
     expect(row.target_id).toBe('ooni/www.facebook.com')
-    expect(row.details.ooni.http_experiment_failure).toBe('ssl_unknown_authority')
+    expect(row.details.ooni.keys.http_experiment_failure).toBe('ssl_unknown_authority')
   })
 
-  it('rejects a malformed file whole, naming file and line, and stores nothing of the others', async () => {
+  it('with --strict, rejects an import with a malformed record whole, naming file and line', async () => {
     const before = await count('measurements', "source = 'ooni'")
-    const result = await vigil('import', 'ooni', fixture('ooni-raw.jsonl'), fixture('ooni-malformed.jsonl'))
+    const result = await vigil(
+      'import',
+      'ooni',
+      '--strict',
+      fixture('ooni-raw.jsonl'),
+      fixture('ooni-malformed.jsonl'),
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('ooni-malformed.jsonl: line 3: probe_asn must look like AS9198')
     expect(result.stderr).toContain('nothing stored')
     expect(await count('measurements', "source = 'ooni'")).toBe(before)
+  })
+
+  it('without --strict, stores the good records of a partly malformed file and reports the rest', async () => {
+    const before = await count('measurements', "source = 'ooni'")
+    const result = await vigil('import', 'ooni', fixture('ooni-malformed.jsonl'))
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('2 measurements read, 2 new')
+    expect(result.stdout).toContain('malformed: 1 records left out, 0 files unreadable')
+    expect(result.stderr).toContain(
+      'ooni-malformed.jsonl: line 3: probe_asn must look like AS9198 (left out)',
+    )
+    expect(await count('measurements', "source = 'ooni'")).toBe(before + 2)
+    const again = await vigil('import', 'ooni', fixture('ooni-malformed.jsonl'))
+    expect(again.stdout).toContain('2 measurements read, 0 new')
   })
 
   it('imports IODA signals, alerts and events once', async () => {
@@ -73,11 +96,55 @@ describe('vigil import', () => {
     expect(first.stdout).toContain('24 signal points read, 24 new; 3 alerts and events read, 3 new')
     const again = await vigil('import', 'ioda', ...files)
     expect(again.stdout).toContain('24 signal points read, 0 new; 3 alerts and events read, 0 new')
-    const bad = await vigil('import', 'ioda', fixture('ioda-malformed.json'))
-    expect(bad.code).toBe(1)
-    expect(bad.stderr).toContain('data[0][1].values[1]: must be a number or null')
+    const strict = await vigil('import', 'ioda', '--strict', fixture('ioda-malformed.json'))
+    expect(strict.code).toBe(1)
+    expect(strict.stderr).toContain('data[0][1].values[1]: must be a number')
+    expect(await count('observatory_signals')).toBe(24)
+    const partial = await vigil('import', 'ioda', fixture('ioda-malformed.json'))
+    expect(partial.code, partial.stderr).toBe(0)
+    // Its good points are points of the first file: read, and already stored.
+    expect(partial.stdout).toContain('3 signal points read, 0 new')
+    expect(partial.stdout).toContain('malformed: 1 records left out')
+    expect(partial.stderr).toContain('ioda-malformed.json: data[0][1].values[1]: must be a number')
     expect(await count('observatory_signals')).toBe(24)
     expect(await count('observatory_events')).toBe(3)
+    const notJson = await vigil('import', 'ioda', fixture('ooni-raw.jsonl'))
+    expect(notJson.code).toBe(1)
+    expect(notJson.stderr).toContain('IODA answers are one JSON document')
+  })
+
+  it('imports a file mixing good, unknown and malformed records, counting each', async () => {
+    const result = await vigil('import', 'ooni', fixture('ooni-mixed.jsonl'))
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('5 measurements read, 5 new')
+    expect(result.stdout).toContain('verdicts: 2 ok, 2 anomaly, 0 down, 1 unknown (ndt 1)')
+    expect(result.stdout).toContain('malformed: 3 records left out, 0 files unreadable')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 2: not JSON')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 3: probe_asn must look like AS9198')
+    expect(result.stderr).toContain('ooni-mixed.jsonl: line 7: test_keys must be an object')
+    const ndt = await withStore(
+      async (sql) => (await sql`select ok, failure, details from measurements where kind = 'ndt'`)[0]!,
+    )
+    expect(ndt.ok).toBe(false)
+    expect(ndt.failure).toBe('unknown')
+    expect(ndt.details.ooni).toMatchObject({ verdict: 'unknown', keys: { failure: null } })
+  })
+
+  it('reads gzip-compressed JSON Lines, as OONI publishes raw measurements', async () => {
+    const gz = path.join(outDir, 'ooni-raw.jsonl.gz')
+    writeFileSync(gz, gzipSync(readFileSync(fixture('ooni-raw.jsonl'))))
+    const result = await vigil('import', 'ooni', gz)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('4 measurements read')
+    const plain = await vigil('import', 'ooni', fixture('ooni-raw.jsonl'))
+    // The same measurements as in the plain file: read, and already stored.
+    expect(plain.stdout).toContain('4 measurements read, 0 new, 4 already stored')
+    expect((await vigil('import', 'ooni', path.join(outDir, 'missing.json'))).code).toBe(1)
+    const allBad = path.join(outDir, 'all-bad.jsonl')
+    writeFileSync(allBad, '{"test_name": "telegram"}\n{"probe_cc": "KZ"}\n')
+    const bad = await vigil('import', 'ooni', allBad)
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain('malformed: 2 records left out')
   })
 
   it('explains its usage when the kind or the files are missing', async () => {

@@ -85,9 +85,14 @@ describe('while vigil start runs', { timeout: 90_000 }, () => {
     )
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.stdout).toContain('7 measurements read, 7 new')
-    const bad = await cli('import', 'ooni', fixture('ooni-malformed.jsonl'))
-    expect(bad.code).toBe(1)
-    expect(bad.stderr).toContain('ooni-malformed.jsonl: line 3: probe_asn must look like AS9198')
+    // A malformed record is left out and named; the good ones are stored. With --strict nothing is.
+    const partial = await cli('import', 'ooni', fixture('ooni-malformed.jsonl'))
+    expect(partial.code, partial.stderr).toBe(0)
+    expect(partial.stderr).toMatch(/ooni-malformed\.jsonl: line 3: .*\(left out\)/)
+    expect(partial.stdout).toContain('malformed: 1 records left out')
+    const strict = await cli('import', 'ooni', '--strict', fixture('ooni-malformed.jsonl'))
+    expect(strict.code).toBe(1)
+    expect(strict.stderr).toMatch(/rejected \(--strict\), nothing stored: .*line 3/)
 
     const report = await cli('report', 'rally', '--date', '2019-07-06', '--format', 'json')
     expect(report.code, report.stderr).toBe(0)
@@ -110,7 +115,8 @@ describe('while vigil start runs', { timeout: 90_000 }, () => {
     expect(exported.code, exported.stderr).toBe(0)
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n')
     expect(lines[0]).toMatch(/^id,measured_at,received_at,vantage,target/)
-    expect(lines.slice(1).filter((line) => line.includes(',ooni,'))).toHaveLength(7)
+    // The 7 of the first import and the 2 good records of the partial one.
+    expect(lines.slice(1).filter((line) => line.includes(',ooni,'))).toHaveLength(9)
     expect(exported.stderr).toContain(`exported ${lines.length - 1} measurements`)
     if (embedded) expect(exported.stderr).toContain(`through the running Vigil (pid ${vigil.child.pid})`)
   })

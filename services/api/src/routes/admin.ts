@@ -180,22 +180,24 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
           properties: { name: { type: 'string', minLength: 1, maxLength: 4096 }, text: { type: 'string' } },
         },
       },
+      strict: { type: 'boolean' },
     },
   } as const
-  type ImportBody = { files: Array<{ name: string; text: string }> }
+  type ImportBody = { files: Array<{ name: string; text: string }>; strict?: boolean }
 
   app.post<{ Body: ImportBody }>(
     '/v1/import/ooni',
     {
       bodyLimit: MAX_IMPORT_BYTES,
       schema: {
-        summary: 'Import OONI measurements (JSON or JSON lines); a malformed file stores nothing',
+        summary:
+          'Import OONI measurements (JSON or JSON lines); malformed records are left out and listed, or with strict nothing is stored',
         body: importBody,
       },
     },
     async (request, reply) => {
       try {
-        return await importOoniFiles(store.sql, request.body.files)
+        return await importOoniFiles(store.sql, request.body.files, { strict: request.body.strict ?? false })
       } catch (error) {
         if (error instanceof ObservatoryImportError) {
           return reply.code(422).send({ error: 'unprocessable', message: error.message })
@@ -210,13 +212,14 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     {
       bodyLimit: MAX_IMPORT_BYTES,
       schema: {
-        summary: 'Import IODA signals and outage alerts or events; a malformed file stores nothing',
+        summary:
+          'Import IODA signals and outage alerts or events; malformed records are left out and listed, or with strict nothing is stored',
         body: importBody,
       },
     },
     async (request, reply) => {
       try {
-        return await importIodaFiles(store.sql, request.body.files)
+        return await importIodaFiles(store.sql, request.body.files, { strict: request.body.strict ?? false })
       } catch (error) {
         if (error instanceof ObservatoryImportError) {
           return reply.code(422).send({ error: 'unprocessable', message: error.message })

@@ -1,4 +1,4 @@
-// GET /v1/measurements: stored probe results by target, vantage, region, kind and time, newest first,
+// GET /v1/measurements: stored probe results by target, vantage, region, kind, source and time, newest first,
 // paged with an opaque cursor; as JSON, or as CSV streamed from a database cursor (format=csv or
 // Accept: text/csv) with the next page's cursor in the Link header.
 import { Readable } from 'node:stream'
@@ -11,6 +11,7 @@ interface Query {
   vantage?: string
   region?: string
   kind?: string
+  source?: 'vigil' | 'ooni'
   from?: string
   to?: string
   limit: number
@@ -36,7 +37,17 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
             target: { ...scopeName, description: 'target id, e.g. social/facebook' },
             vantage: { ...scopeName, description: 'vantage id' },
             region: { ...scopeName, description: 'region the measurement speaks for' },
-            kind: { type: 'string', enum: ['dns', 'tcp', 'tls', 'http', 'https'] },
+            kind: {
+              type: 'string',
+              pattern: '^[a-z0-9_]{1,64}$',
+              description:
+                "Vigil's probe kind (dns, tcp, tls, http, https) or an OONI test name (telegram, ...)",
+            },
+            source: {
+              type: 'string',
+              enum: ['vigil', 'ooni'],
+              description: "vigil: Vigil's own probes; ooni: imported OONI measurements. Both when absent",
+            },
             from: { type: 'string', format: 'date-time', description: 'inclusive, RFC 3339' },
             to: { type: 'string', format: 'date-time', description: 'exclusive, RFC 3339' },
             limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
@@ -76,6 +87,7 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
           vantage: query.vantage,
           region: query.region,
           kind: query.kind,
+          source: query.source,
           from,
           to,
           after,
@@ -106,6 +118,7 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
         vantage: query.vantage,
         region: query.region,
         kind: query.kind,
+        source: query.source,
         from,
         to,
         after,

@@ -1,6 +1,7 @@
 // GET /v1/reports: detention reports by event day and city, each with every source that reported it;
-// GET /v1/sources: the health of every news source.
-import { listSources, queryReports, type Store } from '@vigil/store'
+// GET /v1/sources: the health of every news source, and of every live poller of another observatory
+// (OONI per probe country, IODA per entity), one line each.
+import { listPollers, listSources, queryReports, type Store } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
 
 interface ReportQuery {
@@ -74,25 +75,44 @@ export const newsRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number 
     '/v1/sources',
     {
       schema: {
-        summary: 'News sources and their fetch health',
+        summary: 'News sources and observatory pollers, with their fetch health',
         response: { 200: { type: 'object', properties: { sources: objects } } },
       },
     },
     async () => {
       const sources = await listSources(store.sql)
+      const pollers = await listPollers(store.sql)
       return {
-        sources: sources.map((source) => ({
-          name: source.name,
-          url: source.url,
-          type: source.type,
-          state: source.state,
-          lastFetchAt: source.lastFetchAt?.toISOString() ?? null,
-          lastSuccessAt: source.lastSuccessAt?.toISOString() ?? null,
-          lastErrorAt: source.lastErrorAt?.toISOString() ?? null,
-          lastError: source.lastErrorCode ? { code: source.lastErrorCode, message: source.lastError } : null,
-          consecutiveFailures: source.consecutiveFailures,
-          itemsSeen: source.itemsSeen,
-        })),
+        sources: [
+          ...sources.map((source) => ({
+            name: source.name,
+            url: source.url,
+            type: source.type,
+            state: source.state,
+            lastFetchAt: source.lastFetchAt?.toISOString() ?? null,
+            lastSuccessAt: source.lastSuccessAt?.toISOString() ?? null,
+            lastErrorAt: source.lastErrorAt?.toISOString() ?? null,
+            lastError: source.lastErrorCode
+              ? { code: source.lastErrorCode, message: source.lastError }
+              : null,
+            consecutiveFailures: source.consecutiveFailures,
+            itemsSeen: source.itemsSeen,
+          })),
+          // Imported observatories are sources of their own: `type` says which.
+          ...pollers.map((poller) => ({
+            name: poller.name,
+            url: poller.url,
+            type: `${poller.kind}-poller`,
+            state: poller.state,
+            lastFetchAt: poller.lastPollAt?.toISOString() ?? null,
+            lastSuccessAt: poller.lastSuccessAt?.toISOString() ?? null,
+            lastErrorAt: poller.lastErrorAt?.toISOString() ?? null,
+            lastError: poller.lastError ? { code: 'POLL_FAILED', message: poller.lastError } : null,
+            consecutiveFailures: poller.consecutiveFailures,
+            itemsSeen: poller.recordsSeen,
+            nextPollAt: poller.nextPollAt?.toISOString() ?? null,
+          })),
+        ],
       }
     },
   )
