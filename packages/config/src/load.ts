@@ -110,7 +110,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     }
     fail(issues)
   }
-  const { config, issues: crossIssues } = resolveConfig(file, parsed.data!)
+  const { config, issues: crossIssues } = resolveConfig(file, parsed.data!, (path) => sourceMap.has(path))
   for (const issue of crossIssues.map(toIssue)) if (!expandedPaths.has(issue.path)) issues.push(issue)
   if (issues.length > 0) fail(issues)
   return config

@@ -5,7 +5,9 @@ export {
   type DecodedText,
   type DecodeOptions,
   decodeBody,
+  looksLikeMojibake,
   neutraliseXmlProlog,
+  type RejectedCharset,
 } from '@vigil/charset'
 export { type Analysis, type AnalyzeInput, type AnalyzeOptions, analyzeItem } from './analyze.js'
 export {
@@ -26,6 +28,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   type FetchOptions,
   fetchSource,
+  type ParsedBody,
   parseSourceBody,
   parseSourceText,
 } from './fetch.js'
@@ -33,9 +36,23 @@ export { findCities, type Gazetteer, type GazetteerEntry, KAZAKHSTAN_GAZETTEER }
 export { DOWN_AFTER_FAILURES, INITIAL_HEALTH, nextHealth } from './health.js'
 export { canonicalUrl, itemKey } from './identity.js'
 export { detectLanguage, type Language } from './language.js'
-export { FeedParseError, parseFeed } from './parse-feed.js'
+export {
+  type FeedDocument,
+  type FeedOptions,
+  FeedParseError,
+  parseFeed,
+  parseFeedDocument,
+} from './parse-feed.js'
 export { parseHtmlListing } from './parse-html.js'
 export { extractPeople } from './people.js'
+export {
+  type DateIssue,
+  EARLIEST_PUBLISHED,
+  FUTURE_TOLERANCE_MS,
+  type PublishedOptions,
+  type PublishedTime,
+  parsePublished,
+} from './published.js'
 export {
   FETCH_ERROR_CODES,
   type FetchError,
@@ -45,6 +62,7 @@ export {
   type NewsItem,
   type NewsSource,
   type ParseErrorCode,
+  type ParseProblem,
   type SourceHealth,
 } from './types.js'
 export { compileVocabulary, type ExtraVocabulary } from './vocabulary.js'

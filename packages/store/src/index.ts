@@ -57,8 +57,10 @@ export { listMigrations, type MigrateResult, type Migration, migrate } from './m
 export {
   type CountQualifier,
   createReport,
+  type DedupDecision,
   getReport,
   getSource,
+  type InsertedNewsItems,
   insertNewsItems,
   listSources,
   type NewNewsItem,
@@ -73,10 +75,12 @@ export {
   type ReportWithItems,
   recordSourceFetch,
   reportsOnDay,
+  type SourceDegradation,
   type SourceFetchRecord,
   type SourceHealthState,
   type SourceRecord,
   type StoredSource,
+  storeNewsItems,
   updateReport,
   upsertSources,
 } from './news.js'

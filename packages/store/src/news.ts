@@ -5,7 +5,7 @@ import type { Sql, TransactionSql } from './connect.js'
 type Db = Sql | TransactionSql
 
 export type NewsSourceType = 'rss' | 'atom' | 'html'
-export type SourceHealthState = 'unknown' | 'ok' | 'failing' | 'down'
+export type SourceHealthState = 'unknown' | 'ok' | 'degraded' | 'failing' | 'down'
 export type CountQualifier = 'exact' | 'approx' | 'at_least' | 'up_to'
 
 export interface ReportCount {
@@ -30,6 +30,21 @@ export interface StoredSource extends SourceRecord {
   etag: string | null
   lastModified: string | null
   itemsSeen: number
+  /** What was wrong with the last body read only in part; null after a clean read. */
+  degraded: SourceDegradation | null
+  /** The charset the last body was read in, and why. */
+  charset: string | null
+  charsetReason: string | null
+  /** Items stored although the source had already used their GUID for a different article. */
+  guidCollisions: number
+}
+
+/** A body read in part: the parse error code, its message and line, and the items recovered. */
+export interface SourceDegradation {
+  code: string
+  message: string
+  line: number | null
+  itemsRecovered: number
 }
 
 /** The outcome of one fetch of a source: its health afterwards and the validators for the next one. */
@@ -46,6 +61,22 @@ export interface SourceFetchRecord {
   lastModified: string | null
   /** Items stored for the first time by this fetch. */
   newItems: number
+  /** The body's degradation, null for a clean read; left as it was when undefined (a 304, a failure). */
+  degraded?: SourceDegradation | null
+  charset?: string | null
+  charsetReason?: string | null
+  /** Items of this fetch stored under a GUID the source had used for another article. */
+  guidCollisions?: number
+}
+
+/** How `insertNewsItems` decided about each item: counted per source in a metric. */
+export type DedupDecision = 'new' | 'same_guid' | 'same_url' | 'guid_reused'
+
+export interface InsertedNewsItems {
+  /** Items stored for the first time, in input order. */
+  inserted: NewsItemRecord[]
+  /** Every item's decision, in input order. */
+  decisions: DedupDecision[]
 }
 
 export interface NewNewsItem {
@@ -161,14 +192,60 @@ export async function recordSourceFetch(sql: Db, fetch: SourceFetchRecord): Prom
       etag = ${fetch.etag},
       last_modified = ${fetch.lastModified},
       items_seen = items_seen + ${fetch.newItems},
+      guid_collisions = guid_collisions + ${fetch.guidCollisions ?? 0},
       updated_at = now()
     where name = ${fetch.name}`
+  if (fetch.degraded !== undefined) {
+    const degraded = fetch.degraded
+    await sql`
+      update sources set
+        degraded_code = ${degraded?.code ?? null},
+        degraded_message = ${degraded?.message ?? null},
+        degraded_line = ${degraded?.line ?? null},
+        degraded_items = ${degraded?.itemsRecovered ?? null}
+      where name = ${fetch.name}`
+  }
+  if (fetch.charset !== undefined) {
+    await sql`
+      update sources set charset = ${fetch.charset ?? null}, charset_reason = ${fetch.charsetReason ?? null}
+      where name = ${fetch.name}`
+  }
 }
 
-/** Stores the items not stored before (by source and GUID, or by canonical URL); returns only those. */
+/** Stores the items not stored before; returns only those. See `storeNewsItems`. */
 export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<NewsItemRecord[]> {
+  return (await storeNewsItems(sql, items)).inserted
+}
+
+/**
+ * Stores the items not stored before and says what it decided for each. An item is the same as a stored
+ * one when its canonical URL is already stored (any source: `same_url`), or when its source already has
+ * its GUID for an article with the same canonical URL or the same title (`same_guid`). A GUID the source
+ * already used for an article with a different link and a different title is a publisher reusing
+ * identities (feedbin/support#573: a CMS writing the site root as every item's guid): the item is stored
+ * as new (`guid_reused`). Check-then-insert, so callers serialise filing (newswatch holds an advisory lock).
+ */
+export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<InsertedNewsItems> {
   const inserted: NewsItemRecord[] = []
+  const decisions: DedupDecision[] = []
   for (const item of items) {
+    let reused = false
+    if (item.guid !== null) {
+      const sameGuid = await sql<{ canonical_url: string | null; title: string }[]>`
+        select canonical_url, title from news_items where source = ${item.source} and guid = ${item.guid}`
+      if (
+        sameGuid.some(
+          (row) =>
+            (item.canonicalUrl !== null && row.canonical_url === item.canonicalUrl) ||
+            row.title === item.title ||
+            (item.canonicalUrl === null && row.canonical_url === null),
+        )
+      ) {
+        decisions.push('same_guid')
+        continue
+      }
+      reused = sameGuid.length > 0
+    }
     const [row] = await sql<NewsItemRow[]>`
       insert into news_items (source, guid, canonical_url, title, link, published_at, language, detention, score,
                               counts, cities, dates, people, evidence, fetched_at)
@@ -178,9 +255,14 @@ export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): P
               ${item.fetchedAt})
       on conflict do nothing
       returning *`
-    if (row) inserted.push(itemFromRow(row))
+    if (row) {
+      inserted.push(itemFromRow(row))
+      decisions.push(reused ? 'guid_reused' : 'new')
+    } else {
+      decisions.push('same_url')
+    }
   }
-  return inserted
+  return { inserted, decisions }
 }
 
 /** Opens a report with its first item. */
@@ -289,6 +371,13 @@ interface SourceRow {
   etag: string | null
   last_modified: string | null
   items_seen: number
+  degraded_code: string | null
+  degraded_message: string | null
+  degraded_line: number | null
+  degraded_items: number | null
+  charset: string | null
+  charset_reason: string | null
+  guid_collisions: number | string
 }
 
 function sourceFromRow(row: SourceRow): StoredSource {
@@ -306,6 +395,17 @@ function sourceFromRow(row: SourceRow): StoredSource {
     etag: row.etag,
     lastModified: row.last_modified,
     itemsSeen: row.items_seen,
+    degraded: row.degraded_code
+      ? {
+          code: row.degraded_code,
+          message: row.degraded_message ?? '',
+          line: row.degraded_line,
+          itemsRecovered: row.degraded_items ?? 0,
+        }
+      : null,
+    charset: row.charset,
+    charsetReason: row.charset_reason,
+    guidCollisions: Number(row.guid_collisions),
   }
 }
 
