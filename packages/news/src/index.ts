@@ -20,7 +20,18 @@ export {
   sameEvent,
   toClusterCandidate,
 } from './cluster.js'
-export { type CountQualifier, type DetentionCount, extractCounts, mergeCounts } from './counts.js'
+export {
+  type CityCount,
+  type CountMention,
+  type CountQualifier,
+  type DetentionCount,
+  extractCityCounts,
+  extractCountMentions,
+  extractCounts,
+  mergeCityCounts,
+  mergeCounts,
+  type PlaceMention,
+} from './counts.js'
 export { extractDates, parseLooseDate } from './dates.js'
 export {
   DEFAULT_MAX_BYTES,
@@ -32,7 +43,13 @@ export {
   parseSourceBody,
   parseSourceText,
 } from './fetch.js'
-export { findCities, type Gazetteer, type GazetteerEntry, KAZAKHSTAN_GAZETTEER } from './gazetteer.js'
+export {
+  findCities,
+  findCityMentions,
+  type Gazetteer,
+  type GazetteerEntry,
+  KAZAKHSTAN_GAZETTEER,
+} from './gazetteer.js'
 export { DOWN_AFTER_FAILURES, INITIAL_HEALTH, nextHealth } from './health.js'
 export { canonicalUrl, itemKey } from './identity.js'
 export { detectLanguage, type Language } from './language.js'

@@ -22,3 +22,8 @@ alter table sources
 -- decided by the store function that inserts (GUID plus link or title), under newswatch's filing lock.
 drop index news_items_source_guid;
 create index news_items_source_guid on news_items (source, guid);
+
+-- Counts the text gives per city ([{"city": "Almaty", "value": 200, "qualifier": "at_least"}]), kept apart
+-- from the total: an item's own, and the report's tally (the largest figure per city over its items).
+alter table news_items add column city_counts jsonb not null default '[]'::jsonb;
+alter table reports add column city_counts jsonb not null default '[]'::jsonb;

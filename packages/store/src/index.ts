@@ -55,6 +55,7 @@ export {
 } from './measurements.js'
 export { listMigrations, type MigrateResult, type Migration, migrate } from './migrate.js'
 export {
+  type CityCount,
   type CountQualifier,
   createReport,
   type DedupDecision,

@@ -13,6 +13,11 @@ export interface ReportCount {
   qualifier: CountQualifier
 }
 
+/** A count the text gives for one city, kept apart from the total. */
+export interface CityCount extends ReportCount {
+  city: string
+}
+
 export interface SourceRecord {
   name: string
   url: string
@@ -91,6 +96,8 @@ export interface NewNewsItem {
   detention: boolean
   score: number
   counts: ReportCount[]
+  /** Per-city figures; none when the text gives only a total. Default none. */
+  cityCounts?: CityCount[]
   cities: string[]
   dates: string[]
   people: string[]
@@ -107,6 +114,8 @@ export interface NewReport {
   day: string | null
   cities: string[]
   counts: ReportCount[]
+  /** Per-city tally; default none. */
+  cityCounts?: CityCount[]
   language: string
   title: string
   evidence: string
@@ -121,6 +130,8 @@ export interface Report {
   /** The largest count reported so far, with the qualifier it was given with. */
   maxCount: ReportCount | null
   counts: ReportCount[]
+  /** The largest figure given for each city, apart from the total in `maxCount`. */
+  cityCounts: CityCount[]
   language: string
   title: string
   evidence: string
@@ -139,6 +150,8 @@ export interface ReportWithItems extends Report {
 export interface ReportChange {
   cities: string[]
   counts: ReportCount[]
+  /** The tally after the change; left as it was when undefined. */
+  cityCounts?: CityCount[]
   people: string[]
   /** The count changed: the version goes up and the evidence is the new item's. */
   countUpdate: boolean
@@ -248,9 +261,10 @@ export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Pr
     }
     const [row] = await sql<NewsItemRow[]>`
       insert into news_items (source, guid, canonical_url, title, link, published_at, language, detention, score,
-                              counts, cities, dates, people, evidence, fetched_at)
+                              counts, city_counts, cities, dates, people, evidence, fetched_at)
       values (${item.source}, ${item.guid}, ${item.canonicalUrl}, ${item.title}, ${item.link}, ${item.publishedAt},
               ${item.language}, ${item.detention}, ${item.score}, ${sql.json(item.counts as never)},
+              ${sql.json((item.cityCounts ?? []) as never)},
               ${item.cities}::text[], ${item.dates}::text[], ${item.people}::text[], ${item.evidence},
               ${item.fetchedAt})
       on conflict do nothing
@@ -269,10 +283,10 @@ export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Pr
 export async function createReport(sql: Db, report: NewReport, itemId: number): Promise<Report> {
   const top = largestCount(report.counts)
   const [row] = await sql<ReportRow[]>`
-    insert into reports (day, cities, max_count, count_qualifier, counts, language, title, evidence, people,
-                         first_seen_at, updated_at)
+    insert into reports (day, cities, max_count, count_qualifier, counts, city_counts, language, title, evidence,
+                         people, first_seen_at, updated_at)
     values (${report.day}::date, ${report.cities}::text[], ${top?.value ?? null}, ${top?.qualifier ?? null},
-            ${sql.json(report.counts as never)}, ${report.language}, ${report.title}, ${report.evidence},
+            ${sql.json(report.counts as never)}, ${sql.json((report.cityCounts ?? []) as never)}, ${report.language}, ${report.title}, ${report.evidence},
             ${report.people}::text[], ${report.at}, ${report.at})
     returning *, to_char(day, 'YYYY-MM-DD') as day_text`
   await sql`insert into report_items (report_id, item_id, added_at) values (${row!.id}, ${itemId}, ${report.at})`
@@ -294,6 +308,7 @@ export async function updateReport(
     update reports set
       cities = ${change.cities}::text[],
       counts = ${sql.json(change.counts as never)},
+      city_counts = coalesce(${change.cityCounts === undefined ? null : sql.json(change.cityCounts as never)}, city_counts),
       people = ${change.people}::text[],
       max_count = ${top?.value ?? null},
       count_qualifier = ${top?.qualifier ?? null},
@@ -421,6 +436,7 @@ interface NewsItemRow {
   detention: boolean
   score: number
   counts: ReportCount[]
+  city_counts: CityCount[] | null
   cities: string[]
   dates: string[]
   people: string[]
@@ -441,6 +457,7 @@ function itemFromRow(row: NewsItemRow): NewsItemRecord {
     detention: row.detention,
     score: row.score,
     counts: row.counts,
+    cityCounts: row.city_counts ?? [],
     cities: row.cities,
     dates: row.dates,
     people: row.people,
@@ -456,6 +473,7 @@ interface ReportRow {
   max_count: number | null
   count_qualifier: CountQualifier | null
   counts: ReportCount[]
+  city_counts: CityCount[] | null
   language: string
   title: string
   evidence: string
@@ -475,6 +493,7 @@ function reportFromRow(row: ReportRow): Report {
         ? null
         : { value: row.max_count, qualifier: row.count_qualifier },
     counts: row.counts,
+    cityCounts: row.city_counts ?? [],
     language: row.language,
     title: row.title,
     evidence: row.evidence,

@@ -138,6 +138,7 @@ const almatyReport: ReportWithItems = {
   cities: ['Almaty'],
   maxCount: { value: 700, qualifier: 'approx' },
   counts: [{ value: 700, qualifier: 'approx' }],
+  cityCounts: [],
   language: 'ru',
   title: almatyItem.title,
   evidence: almatyItem.evidence,
