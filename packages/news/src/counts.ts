@@ -105,6 +105,9 @@ const BEFORE_UP_TO = /(?<!\p{L})(?:до|вплоть\s+до|up\s+to|as\s+many\s+
 const BEFORE_EXCLUDED =
   /(?<!\p{L})(?:стать\p{L}*|ст\.|article|articles|part|част\p{L}*|пункт\p{L}*|бап\p{L}*|№|no\.|aged|age|возраст\p{L}*|в|at|on|of|January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s*$/iu
 
+const BEFORE_MONTH =
+  /(?<!\p{L})(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|январ\p{L}*|феврал\p{L}*|март\p{L}*|апрел\p{L}*|ма[йя]|июн\p{L}*|июл\p{L}*|август\p{L}*|сентябр\p{L}*|октябр\p{L}*|ноябр\p{L}*|декабр\p{L}*)\.?\s*$/iu
+
 const UNIT_EXCLUDED = new RegExp(
   '^\\s*(?:' +
     [
@@ -286,6 +289,12 @@ export function extractCountMentions(sentence: string, context: CountContext): C
         (e <= start && start - e <= 48 && !/[,;:.!?]/.test(sentence.slice(e, start))) ||
         (s >= end && s - end <= 32 && !/[,;:.!?]/.test(sentence.slice(end, s))),
     )
+    // "June 9 police detained...": a month name right before a day-sized number makes it a date's day, even
+    // when a person noun follows a few words on.
+    if (value <= 31 && qualifier === 'exact' && !isWord && BEFORE_MONTH.test(before)) {
+      skippedEnd = end
+      continue
+    }
     // A preposition or "aged" before a bare number makes it a time, a place or an age, not a head count.
     if (!personFollows && BEFORE_EXCLUDED.test(before) && qualifier === 'exact') {
       skippedEnd = end
