@@ -27,3 +27,9 @@ create index news_items_source_guid on news_items (source, guid);
 -- from the total: an item's own, and the report's tally (the largest figure per city over its items).
 alter table news_items add column city_counts jsonb not null default '[]'::jsonb;
 alter table reports add column city_counts jsonb not null default '[]'::jsonb;
+
+-- What was doubtful about an item as read: its publication time ('unparsed', 'future', 'too_early'; the
+-- time is kept as written and the fetch time orders it), and a link kept as written because no base made
+-- it absolute.
+alter table news_items add column date_issue text check (date_issue in ('unparsed', 'future', 'too_early'));
+alter table news_items add column link_unresolved boolean not null default false;

@@ -103,6 +103,10 @@ export interface NewNewsItem {
   people: string[]
   evidence: string
   fetchedAt: Date
+  /** Why `publishedAt` is doubtful: `unparsed`, `future` or `too_early`; null or absent when it is sound. */
+  dateIssue?: 'unparsed' | 'future' | 'too_early' | null
+  /** The link is kept as the source wrote it: no base made it absolute. */
+  linkUnresolved?: boolean
 }
 
 export interface NewsItemRecord extends NewNewsItem {
@@ -261,12 +265,13 @@ export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Pr
     }
     const [row] = await sql<NewsItemRow[]>`
       insert into news_items (source, guid, canonical_url, title, link, published_at, language, detention, score,
-                              counts, city_counts, cities, dates, people, evidence, fetched_at)
+                              counts, city_counts, cities, dates, people, evidence, fetched_at, date_issue,
+                              link_unresolved)
       values (${item.source}, ${item.guid}, ${item.canonicalUrl}, ${item.title}, ${item.link}, ${item.publishedAt},
               ${item.language}, ${item.detention}, ${item.score}, ${sql.json(item.counts as never)},
               ${sql.json((item.cityCounts ?? []) as never)},
               ${item.cities}::text[], ${item.dates}::text[], ${item.people}::text[], ${item.evidence},
-              ${item.fetchedAt})
+              ${item.fetchedAt}, ${item.dateIssue ?? null}, ${item.linkUnresolved ?? false})
       on conflict do nothing
       returning *`
     if (row) {
@@ -437,6 +442,8 @@ interface NewsItemRow {
   score: number
   counts: ReportCount[]
   city_counts: CityCount[] | null
+  date_issue: 'unparsed' | 'future' | 'too_early' | null
+  link_unresolved: boolean | null
   cities: string[]
   dates: string[]
   people: string[]
@@ -463,6 +470,8 @@ function itemFromRow(row: NewsItemRow): NewsItemRecord {
     people: row.people,
     evidence: row.evidence,
     fetchedAt: row.fetched_at,
+    dateIssue: row.date_issue ?? null,
+    linkUnresolved: row.link_unresolved ?? false,
   }
 }
 

@@ -177,6 +177,8 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
         people: analysis.people,
         evidence: storable(analysis.evidence),
         fetchedAt,
+        dateIssue: item.dateIssue ?? null,
+        linkUnresolved: item.linkUnresolved ?? false,
       },
     }
   }

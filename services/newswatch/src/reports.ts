@@ -129,7 +129,10 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
         link: item.link,
         // The name the email renderer reads a source's address by; the same value as link.
         url: item.link,
+        // A link kept as written because nothing made it absolute: evidence to read with care.
+        ...(item.linkUnresolved ? { linkUnresolved: true } : {}),
         published: item.publishedAt?.toISOString() ?? null,
+        ...(item.dateIssue ? { publishedIssue: item.dateIssue } : {}),
         evidence: item.evidence,
       })),
     },

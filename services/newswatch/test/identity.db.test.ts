@@ -99,4 +99,37 @@ describe('item identity', () => {
     // and the wire's copy was recognised by its canonical URL, in both rounds.
     expect(await decision('wire', 'same_url')).toBe(2)
   })
+
+  it('files an item dated in the future by its fetch time, keeping the date it gave, flagged', async () => {
+    const base = outlet.url
+    outlet.route(
+      '/future.rss',
+      feedRoute(
+        rss('Future', [
+          {
+            guid: 'future-1',
+            title: 'В Таразе задержаны участники митинга',
+            link: `${base}/news/taraz`,
+            description: 'Полиция задержала участников несанкционированного митинга в Таразе.',
+            pubDate: '01.01.2031 10:00',
+          },
+        ]),
+      ),
+    )
+    const config = newsConfig([{ name: 'future', url: `${base}/future.rss` }])
+    const newswatch = createNewswatch({ config, sql: store.sql })
+    const before = new Date()
+    const run = await newswatch.runOnce()
+    const after = new Date()
+    await newswatch.stop()
+    expect(run.alerts).toHaveLength(1)
+    const [report] = await queryReports(store.sql, { limit: 1, city: 'Taraz' })
+    // The local (Almaty) day of the fetch, not 2031.
+    const localDay = (at: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Almaty' }).format(at)
+    expect([localDay(before), localDay(after)]).toContain(report!.day)
+    expect(report!.items[0]).toMatchObject({
+      dateIssue: 'future',
+      publishedAt: new Date('2031-01-01T05:00:00Z'),
+    })
+  })
 })
