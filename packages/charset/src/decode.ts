@@ -1,5 +1,6 @@
 // Turns the bytes of a feed or page into text before anything parses it: the XML and HTML parsers only see
 // JavaScript strings, so every charset decision (windows-1251, KOI8-R, ISO-8859-x, UTF-16) is made here.
+import { ResultType, Sniffer } from 'encoding-sniffer/sniffer'
 import iconv from 'iconv-lite'
 
 /** Where the charset that was used came from, in the order they are consulted. */
@@ -74,7 +75,10 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions = {}): Deco
   // Declarations inside the document are ASCII-compatible in every charset we accept, so a latin1 view of
   // the first bytes is enough to read them.
   const head = buffer.subarray(0, 2048).toString('latin1')
-  candidates.push([charsetFromXmlProlog(head), 'xml-prolog'], [charsetFromHtmlMeta(head), 'html-meta'])
+  candidates.push(
+    [charsetFromXmlProlog(head), 'xml-prolog'],
+    [charsetFromMetaPrescan(buffer) ?? charsetFromHtmlMeta(head), 'html-meta'],
+  )
   const hasHighBytes = buffer.some((byte) => byte >= 0x80)
   const validUtf8 = isValidUtf8(buffer)
   const rejected: RejectedCharset[] = []
@@ -219,6 +223,18 @@ export function charsetFromXmlProlog(head: string): string | null {
   if (!prolog) return null
   const match = /\sencoding\s*=\s*["']([^"']+)["']/i.exec(prolog[0])
   return match ? match[1]! : null
+}
+
+/**
+ * The charset an HTML `<meta charset>` or `<meta http-equiv="Content-Type" content="...; charset=...">`
+ * declares in the first 1024 bytes, found with the WHATWG prescan algorithm (encoding-sniffer, as cheerio
+ * uses it): comments, attribute order and quoting are handled as browsers handle them. Null when no meta
+ * tag declares one.
+ */
+function charsetFromMetaPrescan(buffer: Buffer): string | null {
+  const sniffer = new Sniffer({ maxBytes: 1024 })
+  sniffer.write(buffer.subarray(0, 1024))
+  return sniffer.resultType === ResultType.META_TAG ? sniffer.encoding : null
 }
 
 export function charsetFromHtmlMeta(head: string): string | null {

@@ -177,6 +177,16 @@ describe('declared charsets are checked against the bytes', () => {
     expect(claimsUtf8.rejected[0]!.reason).toMatch(/not valid UTF-8/)
   })
 
+  it('reads an HTML meta declaration as browsers prescan it, comments and attribute order included', () => {
+    const page = iconv.encode(
+      '<html><head><!-- <meta charset="koi8-r"> --><meta content="text/html; charset=windows-1251" http-equiv="Content-Type"></head><body>В Шымкенте задержаны участники митинга</body></html>',
+      'windows-1251',
+    )
+    const decoded = decodeBody(page)
+    expect(decoded).toMatchObject({ charset: 'windows-1251', charsetSource: 'html-meta' })
+    expect(decoded.text).toContain('В Шымкенте задержаны участники митинга')
+  })
+
   it('tells mojibake from text', () => {
     const russian = 'Полиция задержала участников несанкционированного митинга в центре города.'
     expect(looksLikeMojibake(russian)).toBeNull()
