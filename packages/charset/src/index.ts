@@ -4,5 +4,7 @@ export {
   type DecodedText,
   type DecodeOptions,
   decodeBody,
+  looksLikeMojibake,
   neutraliseXmlProlog,
+  type RejectedCharset,
 } from './decode.js'

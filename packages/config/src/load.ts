@@ -111,7 +111,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     }
     fail(issues)
   }
-  const { config, issues: crossIssues } = resolveConfig(file, parsed.data!)
+  const { config, issues: crossIssues } = resolveConfig(file, parsed.data!, (path) => sourceMap.has(path))
   for (const issue of crossIssues.map(toIssue)) if (!expandedPaths.has(issue.path)) issues.push(issue)
   config.trust = loadTrust(parsed.data!.trust, file, env, (where, message) =>
     issues.push(toIssue({ path: where === 'env' ? ['trust'] : ['trust', 'caFiles', where], message })),

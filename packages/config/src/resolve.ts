@@ -9,6 +9,7 @@ import { type FingerprintFile, parseOoniFingerprints } from './fingerprints.js'
 import { buildRegionIndex, normalizeRegionName } from './regions.js'
 import type { ConfigFile } from './schema.js'
 import type { KeyPath } from './source.js'
+import { formatPath } from './source.js'
 import {
   type BlockPagePattern,
   type DnsSettings,
@@ -38,7 +39,11 @@ const DEFAULT_VANTAGE_ROLES: Record<GroupPurpose, VantageRole[]> = {
   outside_in: ['outside', 'control'],
 }
 
-export function resolveConfig(file: string, raw: ConfigFile): { config: VigilConfig; issues: PathIssue[] } {
+export function resolveConfig(
+  file: string,
+  raw: ConfigFile,
+  written: (path: KeyPath) => boolean = () => true,
+): { config: VigilConfig; issues: PathIssue[] } {
   const issues: PathIssue[] = []
   const report = (path: KeyPath, message: string) => issues.push({ path, message })
 
@@ -53,11 +58,11 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
 
   const vantage = resolveVantage(raw, canonicalRegion, report)
   const fingerprints = loadFingerprintFiles(file, raw, report)
-  const targetGroups = resolveTargetGroups(raw, canonicalRegion, report, fingerprints)
+  const targetGroups = resolveTargetGroups(raw, canonicalRegion, report, fingerprints, written)
   const rallies = raw.rallies.map((rally, index) =>
     resolveRally(rally, index, regions, canonicalRegion, report),
   )
-  const sources = resolveNewsSources(raw, report)
+  const sources = resolveNewsSources(raw, report, written, canonicalRegion, regions)
 
   raw.interception.knownRoots.forEach((root, index) => {
     if (root.sha256 === undefined && root.spkiSha256 === undefined) {
@@ -207,24 +212,80 @@ function resolveVantage(raw: ConfigFile, canonicalRegion: CanonicalRegion, repor
   }
 }
 
-/** Checks that a fast interval is not slower than the normal one and that a probe ends before the next. */
-function checkCadence(
+/** One cadence value and where it comes from: a key in the file, or a default that key would override. */
+interface CadenceSetting {
+  value: number
+  path: KeyPath
+  written: boolean
+}
+
+type Cadence = Record<'interval' | 'rallyInterval' | 'timeout', CadenceSetting>
+
+/** The cadence of a section (`probing`, `news`): each key as written, or its default. */
+function sectionCadence(
   path: KeyPath,
-  cadence: { interval: number; rallyInterval: number; timeout: number },
-  report: Report,
-): void {
-  if (cadence.rallyInterval > cadence.interval) {
-    report(
-      [...path, 'rallyInterval'],
-      `must not be longer than interval (${formatDuration(cadence.interval)})`,
-    )
+  values: { interval: number; rallyInterval: number; timeout: number },
+  written: (path: KeyPath) => boolean,
+): Cadence {
+  const setting = (key: keyof Cadence): CadenceSetting => ({
+    value: values[key],
+    path: [...path, key],
+    written: written([...path, key]),
+  })
+  return {
+    interval: setting('interval'),
+    rallyInterval: setting('rallyInterval'),
+    timeout: setting('timeout'),
   }
-  if (cadence.timeout > cadence.rallyInterval) {
-    report(
-      [...path, 'timeout'],
-      `must not be longer than rallyInterval (${formatDuration(cadence.rallyInterval)})`,
-    )
+}
+
+/** An item's cadence: its own keys where it sets them, else the section's. */
+function itemCadence(
+  path: KeyPath,
+  own: { interval?: number | undefined; rallyInterval?: number | undefined; timeout?: number | undefined },
+  section: Cadence,
+): Cadence {
+  const setting = (key: keyof Cadence): CadenceSetting => {
+    const value = own[key]
+    return value === undefined ? section[key] : { value, path: [...path, key], written: true }
   }
+  return {
+    interval: setting('interval'),
+    rallyInterval: setting('rallyInterval'),
+    timeout: setting('timeout'),
+  }
+}
+
+/**
+ * Checks that a fast interval is not slower than the normal one and that a probe ends before the next.
+ * The issue is reported on a key the file has: when the offending value is a default, the key that was
+ * written is named, with what the default is and which key to set.
+ */
+function checkCadence(cadence: Cadence, report: Report): void {
+  const notLonger = (shorter: CadenceSetting, longer: CadenceSetting) => {
+    if (shorter.value <= longer.value) return
+    const shorterName = String(shorter.path.at(-1))
+    const longerName = String(longer.path.at(-1))
+    if (shorter.written || !longer.written) {
+      report(
+        shorter.path,
+        `must not be longer than ${longerName} (${formatDuration(longer.value)}${longer.written ? '' : ', its default'})`,
+      )
+    } else {
+      report(
+        longer.path,
+        `${formatDuration(longer.value)} is shorter than ${shorterName}, which is not set and defaults to ` +
+          `${formatDuration(shorter.value)}; set ${formatPath(shorter.path)} to ${formatDuration(longer.value)} or less`,
+      )
+    }
+  }
+  notLonger(cadence.rallyInterval, cadence.interval)
+  notLonger(cadence.timeout, cadence.rallyInterval)
+}
+
+/** Whether an item sets any cadence key of its own, so that its cadence is checked apart from the section's. */
+function setsCadence(own: { interval?: unknown; rallyInterval?: unknown; timeout?: unknown }): boolean {
+  return own.interval !== undefined || own.rallyInterval !== undefined || own.timeout !== undefined
 }
 
 function resolveTargetGroups(
@@ -232,9 +293,11 @@ function resolveTargetGroups(
   canonicalRegion: CanonicalRegion,
   report: Report,
   fingerprints: readonly FingerprintFile[],
+  written: (path: KeyPath) => boolean,
 ): TargetGroup[] {
   const probing = raw.probing
-  checkCadence(['probing'], probing, report)
+  const probingCadence = sectionCadence(['probing'], probing, written)
+  checkCadence(probingCadence, report)
   const sharedDns: DnsSettings = {
     resolver: probing.dns.resolver ?? 'system',
     controlResolver: probing.dns.controlResolver,
@@ -270,7 +333,7 @@ function resolveTargetGroups(
       rallyInterval: group.rallyInterval ?? probing.rallyInterval,
       timeout: group.timeout ?? probing.timeout,
     }
-    checkCadence(path, cadence, report)
+    if (setsCadence(group)) checkCadence(itemCadence(path, group, probingCadence), report)
     const probes = group.probes ?? probing.probes
     const targets = group.targets.map((target, targetIndex) => {
       const resolved = resolveTarget(
@@ -481,8 +544,16 @@ function resolveRally(
   }
 }
 
-function resolveNewsSources(raw: ConfigFile, report: Report): NewsSource[] {
+function resolveNewsSources(
+  raw: ConfigFile,
+  report: Report,
+  written: (path: KeyPath) => boolean,
+  canonicalRegion: CanonicalRegion,
+  regions: readonly { name: string; timeZone: string }[],
+): NewsSource[] {
   const names = new Set<string>()
+  const newsCadence = sectionCadence(['news'], raw.news, written)
+  checkCadence(newsCadence, report)
   return raw.news.sources.map((source, index) => {
     const path: KeyPath = ['news', 'sources', index]
     if (names.has(source.name))
@@ -499,12 +570,20 @@ function resolveNewsSources(raw: ConfigFile, report: Report): NewsSource[] {
       rallyInterval: source.rallyInterval ?? raw.news.rallyInterval,
       timeout: source.timeout ?? raw.news.timeout,
     }
-    checkCadence(path, cadence, report)
+    if (setsCadence(source)) checkCadence(itemCadence(path, source, newsCadence), report)
+    const region =
+      source.region === undefined ? undefined : canonicalRegion(source.region, [...path, 'region'])
+    // Dates without an offset are the outlet's local time: its region's zone, else the monitored country's
+    // first region's (the config's regions are the country's), never the monitor's own.
+    const timeZone =
+      regions.find((candidate) => candidate.name === region)?.timeZone ?? regions[0]?.timeZone ?? 'UTC'
     return {
       name: source.name,
       type: source.type,
       url: source.url,
       language: source.language,
+      region,
+      timeZone,
       encoding: source.encoding,
       ...cadence,
       maxBytes: source.maxBytes ?? raw.news.maxBytes,

@@ -164,6 +164,7 @@ const newsSourceSchema = z.strictObject({
   type: z.enum(NEWS_SOURCE_TYPES),
   url: url(['http', 'https']),
   language: languageCode().optional(),
+  region: nonEmptyText().optional(),
   encoding: textEncoding().optional(),
   interval: duration({ min: SECOND }).optional(),
   rallyInterval: duration({ min: SECOND }).optional(),

@@ -182,6 +182,10 @@ export interface NewsSource {
   url: string
   /** Expected language of the items; detection still checks each item. */
   language: string | undefined
+  /** The region the outlet is in (a configured region's name), if it is local to one. */
+  region: string | undefined
+  /** IANA zone for publication times without an offset: the region's, else the country's first region's. */
+  timeZone: string
   /** Charset to use when the source declares none or declares it wrongly. */
   encoding: string | undefined
   interval: number

@@ -201,7 +201,7 @@ describe('checks across keys', () => {
     const issues = issuesOf(text)
     expect(issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([
       [6, 'vantage.region', 'unknown region "Semey": declare it under regions (or add it as an alias)'],
-      [18, 'targetGroups[0].rallyInterval', 'must not be longer than interval (5m)'],
+      [18, 'targetGroups[0].rallyInterval', 'must not be longer than interval (5m, its default)'],
       [22, 'targetGroups[1].name', 'another target group is already named "social"'],
     ])
   })

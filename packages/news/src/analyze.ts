@@ -1,8 +1,15 @@
 // Decides whether a news item reports detentions in a protest, press or political context, and extracts
 // what a monitor needs from it: counts, cities, dates, people and the sentence that shows it.
-import { type DetentionCount, extractCounts, mergeCounts } from './counts.js'
+import {
+  type CityCount,
+  type DetentionCount,
+  extractCityCounts,
+  extractCounts,
+  mergeCityCounts,
+  mergeCounts,
+} from './counts.js'
 import { extractDates } from './dates.js'
-import { findCities, type Gazetteer, KAZAKHSTAN_GAZETTEER } from './gazetteer.js'
+import { findCities, findCityMentions, type Gazetteer, KAZAKHSTAN_GAZETTEER } from './gazetteer.js'
 import { detectLanguage, type Language } from './language.js'
 import { extractPeople } from './people.js'
 import { splitSentences } from './text.js'
@@ -26,7 +33,10 @@ export interface Analysis {
   detention: boolean
   /** 0–1; 0.5 and above is a detention report. */
   score: number
+  /** Every count the item gives, totals and per-city figures alike (merged by value). */
   counts: DetentionCount[]
+  /** Counts the text gives for one city each ("Almaty (over 200)"), one per city: the largest. */
+  cityCounts: CityCount[]
   /** Canonical English names from the gazetteer, in order of first mention. */
   cities: string[]
   /** ISO days mentioned (YYYY-MM-DD), resolved against `published`. */
@@ -92,6 +102,7 @@ export function analyzeItem(input: AnalyzeInput, options: AnalyzeOptions = {}): 
         ),
       )
     : []
+  const cityCounts = detention ? itemCityCounts(signals, gazetteer) : []
   const cities = findCities(fullText, gazetteer)
   const placeWords = new Set(cities.length ? findPlaceWords(fullText, gazetteer) : [])
   return {
@@ -99,11 +110,28 @@ export function analyzeItem(input: AnalyzeInput, options: AnalyzeOptions = {}): 
     detention,
     score: chosen ? Math.round(Math.min(1, Math.max(0, chosen.points / 8)) * 100) / 100 : 0,
     counts,
+    cityCounts,
     cities,
     dates: extractDates(fullText, input.published ?? null),
     people: extractPeople(fullText, (word) => placeWords.has(word)),
     evidence: chosen ? sentences[chosen.index]! : '',
   }
+}
+
+// Sentences about the detained even without a detention verb: "the largest number of detainees was in ...".
+const DETAINEES = /(?<!\p{L})(?:detainees|задержанн\p{L}*|ұсталған\p{L}*|ұсталды)(?!\p{L})/iu
+
+/** Per-city counts of the sentences that speak of detentions. */
+function itemCityCounts(signals: readonly SentenceSignals[], gazetteer: Gazetteer): CityCount[] {
+  return mergeCityCounts(
+    signals
+      .filter((signal) => signal.detentionSpans.length > 0 || DETAINEES.test(signal.text))
+      .flatMap((signal) =>
+        extractCityCounts(signal.text, findCityMentions(signal.text, gazetteer), {
+          detentionSpans: signal.detentionSpans,
+        }),
+      ),
+  )
 }
 
 /** Title first, then summary and content; a summary repeated at the start of the content is read once. */

@@ -1,5 +1,6 @@
 // Dates mentioned in Russian, Kazakh and English text ("6 июля", "9 июня 2019", "6 шілдеде", "July 6",
 // "вчера"), resolved to ISO days against the item's publication date.
+import { parsePublished } from './published.js'
 
 const RU_MONTHS = [
   'январ',
@@ -128,18 +129,13 @@ export function extractDates(text: string, published?: string | Date | null): st
   return [...new Set(found.map((f) => f.iso))]
 }
 
-/** A date from a listing page: ISO or RFC 2822, "06.07.2019 14:30", or "6 июля 2019, 14:30". UTC assumed. */
+/**
+ * A date from a listing page or feed ("06.07.2019 14:30", "6 июля 2019, 14:30", RFC 822, ISO 8601), read
+ * as `parsePublished` reads it, in UTC when it has no offset; `reference` stands for the fetch time.
+ * Null when it is not a date.
+ */
 export function parseLooseDate(text: string, reference?: Date): string | null {
-  // Date.parse only for ISO 8601 and RFC 2822: it reads "10.06.2019" the American way, as 6 October.
-  const machineReadable =
-    /^\d{4}-\d{2}-\d{2}/.test(text) || /^(?:\w{3},\s*)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}/.test(text)
-  const direct = machineReadable ? Date.parse(text) : Number.NaN
-  if (!Number.isNaN(direct)) return new Date(direct).toISOString()
-  const time = /(\d{1,2}):(\d{2})/.exec(text)
-  const [day] = extractDates(text, reference ?? new Date())
-  if (!day) return null
-  const iso = `${day}T${time ? `${time[1]!.padStart(2, '0')}:${time[2]}` : '00:00'}:00.000Z`
-  return Number.isNaN(Date.parse(iso)) ? null : iso
+  return parsePublished(text, { fetchedAt: reference ?? new Date() }).iso
 }
 
 function mention(

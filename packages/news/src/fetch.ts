@@ -5,9 +5,9 @@ import zlib from 'node:zlib'
 import { decodeBody } from '@vigil/charset'
 import { redactCredentials } from '@vigil/errors'
 import { type Dispatcher, request } from 'undici'
-import { FeedParseError, parseFeed } from './parse-feed.js'
+import { FeedParseError, parseFeedDocument } from './parse-feed.js'
 import { parseHtmlListing } from './parse-html.js'
-import type { FetchError, FetchErrorCode, FetchResult, NewsItem, NewsSource } from './types.js'
+import type { FetchError, FetchErrorCode, FetchResult, NewsItem, NewsSource, ParseProblem } from './types.js'
 
 export interface FetchOptions {
   /** Validators from the previous successful fetch, for a conditional GET. */
@@ -57,8 +57,10 @@ export async function fetchSource(source: NewsSource, options: FetchOptions = {}
     lastModified: options.lastModified ?? null,
     items: [],
     error: null,
+    degraded: null,
     bytes: 0,
     charset: null,
+    charsetReason: null,
     fetchedAt: fetchedAt.toISOString(),
     durationMs: 0,
   }
@@ -97,9 +99,12 @@ export async function fetchSource(source: NewsSource, options: FetchOptions = {}
     const parsed = await parseSourceBody(source, bytes, {
       contentType: headerValue(response.headers['content-type']),
       baseUrl: result.url,
+      fetchedAt,
     })
     result.charset = parsed.charset
+    result.charsetReason = parsed.charsetReason
     result.items = parsed.items
+    result.degraded = parsed.degraded
     result.status = 'ok'
     // Validators are only kept once the body was usable, so a broken body is fetched again in full.
     result.etag = etag
@@ -113,22 +118,35 @@ export async function fetchSource(source: NewsSource, options: FetchOptions = {}
   }
 }
 
+/** What a body gave: its items, the charset it was read in and why, and what was wrong with it if anything. */
+export interface ParsedBody {
+  items: NewsItem[]
+  charset: string
+  /** Why that charset (a declaration, or which declaration the bytes overruled). */
+  charsetReason: string
+  degraded: ParseProblem | null
+}
+
 /**
  * Decodes and parses a body obtained some other way (a saved file, a test fixture): the same path a fetch
- * takes after the network. Throws FeedParseError for an unusable body.
+ * takes after the network. `baseUrl` is where the body came from (after redirects), for relative links;
+ * `fetchedAt` flags publication times in the future. Throws FeedParseError for a body with nothing to read.
  */
 export async function parseSourceBody(
   source: NewsSource,
   bytes: Uint8Array,
-  options: { contentType?: string | null; baseUrl?: string } = {},
-): Promise<{ items: NewsItem[]; charset: string }> {
+  options: { contentType?: string | null; baseUrl?: string; fetchedAt?: Date } = {},
+): Promise<ParsedBody> {
   const decoded = decodeBody(bytes, {
     contentType: options.contentType ?? null,
     charsetOverride: source.charset ?? null,
   })
+  const read = readSourceText(source, decoded.text, options.baseUrl ?? source.url, options.fetchedAt)
   return {
-    items: await parseSourceText(source, decoded.text, options.baseUrl ?? source.url),
+    items: read.items,
+    degraded: read.degraded,
     charset: decoded.charset,
+    charsetReason: decoded.reason,
   }
 }
 
@@ -138,12 +156,25 @@ export async function parseSourceText(
   text: string,
   baseUrl: string,
 ): Promise<NewsItem[]> {
+  return readSourceText(source, text, baseUrl).items
+}
+
+function readSourceText(
+  source: NewsSource,
+  text: string,
+  baseUrl: string,
+  fetchedAt?: Date,
+): { items: NewsItem[]; degraded: ParseProblem | null } {
+  const dates = {
+    ...(source.timeZone ? { timeZone: source.timeZone } : {}),
+    ...(fetchedAt ? { fetchedAt } : {}),
+  }
   if (source.kind === 'html') {
     if (!source.selectors)
       throw new FeedParseError('html_no_selectors', `source ${source.id} has no selectors`)
-    return parseHtmlListing(text, source.selectors, baseUrl)
+    return { items: parseHtmlListing(text, source.selectors, baseUrl, dates), degraded: null }
   }
-  return parseFeed(text, { baseUrl })
+  return parseFeedDocument(text, { baseUrl, ...dates })
 }
 
 async function requestFollowingRedirects(

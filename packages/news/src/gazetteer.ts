@@ -106,16 +106,24 @@ const compiledGazetteers = new WeakMap<Gazetteer, CompiledGazetteer>()
 
 /** Cities mentioned in the text, canonical names, in order of first mention. */
 export function findCities(text: string, gazetteer: Gazetteer = KAZAKHSTAN_GAZETTEER): string[] {
+  return [...new Set(findCityMentions(text, gazetteer).map((mention) => mention.name))]
+}
+
+/** Every mention of a city in the text, with its canonical name and character offsets, in order. */
+export function findCityMentions(
+  text: string,
+  gazetteer: Gazetteer = KAZAKHSTAN_GAZETTEER,
+): { name: string; start: number; end: number }[] {
   const { regex, byForm, notAfter } = compileGazetteer(gazetteer)
-  const found: string[] = []
+  const found: { name: string; start: number; end: number }[] = []
   for (const match of text.matchAll(regex)) {
     const form = match[0]
     // Place names are capitalised; this keeps the Russian verb "орал" (shouted) from becoming Oral.
     if (!/^\p{Lu}/u.test(form)) continue
     const name = byForm.get(form.toLowerCase().replace(/\s+/g, ' '))
-    if (!name || found.includes(name)) continue
+    if (!name) continue
     if (notAfter.get(name)?.test(text.slice(Math.max(0, match.index - 40), match.index))) continue
-    found.push(name)
+    found.push({ name, start: match.index, end: match.index + form.length })
   }
   return found
 }

@@ -5,7 +5,9 @@ export {
   type DecodedText,
   type DecodeOptions,
   decodeBody,
+  looksLikeMojibake,
   neutraliseXmlProlog,
+  type RejectedCharset,
 } from '@vigil/charset'
 export { type Analysis, type AnalyzeInput, type AnalyzeOptions, analyzeItem } from './analyze.js'
 export {
@@ -18,7 +20,18 @@ export {
   sameEvent,
   toClusterCandidate,
 } from './cluster.js'
-export { type CountQualifier, type DetentionCount, extractCounts, mergeCounts } from './counts.js'
+export {
+  type CityCount,
+  type CountMention,
+  type CountQualifier,
+  type DetentionCount,
+  extractCityCounts,
+  extractCountMentions,
+  extractCounts,
+  mergeCityCounts,
+  mergeCounts,
+  type PlaceMention,
+} from './counts.js'
 export { extractDates, parseLooseDate } from './dates.js'
 export {
   DEFAULT_MAX_BYTES,
@@ -26,16 +39,37 @@ export {
   DEFAULT_TIMEOUT_MS,
   type FetchOptions,
   fetchSource,
+  type ParsedBody,
   parseSourceBody,
   parseSourceText,
 } from './fetch.js'
-export { findCities, type Gazetteer, type GazetteerEntry, KAZAKHSTAN_GAZETTEER } from './gazetteer.js'
+export {
+  findCities,
+  findCityMentions,
+  type Gazetteer,
+  type GazetteerEntry,
+  KAZAKHSTAN_GAZETTEER,
+} from './gazetteer.js'
 export { DOWN_AFTER_FAILURES, INITIAL_HEALTH, nextHealth } from './health.js'
 export { canonicalUrl, itemKey } from './identity.js'
 export { detectLanguage, type Language } from './language.js'
-export { FeedParseError, parseFeed } from './parse-feed.js'
+export {
+  type FeedDocument,
+  type FeedOptions,
+  FeedParseError,
+  parseFeed,
+  parseFeedDocument,
+} from './parse-feed.js'
 export { parseHtmlListing } from './parse-html.js'
 export { extractPeople } from './people.js'
+export {
+  type DateIssue,
+  EARLIEST_PUBLISHED,
+  FUTURE_TOLERANCE_MS,
+  type PublishedOptions,
+  type PublishedTime,
+  parsePublished,
+} from './published.js'
 export {
   FETCH_ERROR_CODES,
   type FetchError,
@@ -45,6 +79,7 @@ export {
   type NewsItem,
   type NewsSource,
   type ParseErrorCode,
+  type ParseProblem,
   type SourceHealth,
 } from './types.js'
 export { compileVocabulary, type ExtraVocabulary } from './vocabulary.js'

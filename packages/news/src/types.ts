@@ -1,5 +1,6 @@
 // The data that flows through the news package: sources, fetched items, fetch results and source health.
 // The newswatch service stores these shapes as they are.
+import type { DateIssue } from './published.js'
 
 /** CSS selectors for an HTML listing page; `item` selects each entry, the others are relative to it. */
 export interface HtmlSelectors {
@@ -18,8 +19,10 @@ export interface NewsSource {
   /** `feed` for RSS/Atom, `html` for a listing page read with `selectors`. */
   kind: 'feed' | 'html'
   selectors?: HtmlSelectors
-  /** For a source that mislabels its charset; wins over HTTP and document declarations, not over a BOM. */
+  /** For a source that mislabels its charset: a hint checked against the bytes like any declaration. */
   charset?: string
+  /** IANA time zone of the source's region, for publication times written without an offset. Default UTC. */
+  timeZone?: string
 }
 
 /** One entry of a feed or listing page, as text (markup stripped). */
@@ -31,6 +34,22 @@ export interface NewsItem {
   content: string
   /** ISO 8601 timestamp, or null when the source gives none or an unparseable one. */
   published: string | null
+  /**
+   * Why `published` is not to be used for ordering: `unparsed` (a date was given but not understood),
+   * `future` (over a day after the fetch) or `too_early` (before 1995). Absent when the date is sound.
+   */
+  dateIssue?: DateIssue
+  /** The link could not be made absolute (no usable base); `link` is kept as the document wrote it. */
+  linkUnresolved?: boolean
+}
+
+/** A document read only in part: what was wrong first, where, and how many items were still recovered. */
+export interface ParseProblem {
+  code: ParseErrorCode
+  message: string
+  /** 1-based line of the first error in the decoded text. */
+  line: number | null
+  itemsRecovered: number
 }
 
 /** Why a source could not be read; a fixed set, so it can label a metric. */
@@ -86,9 +105,13 @@ export interface FetchResult {
   lastModified: string | null
   items: NewsItem[]
   error: FetchError | null
+  /** Set when the body was malformed and its items were recovered by a tolerant parse. */
+  degraded: ParseProblem | null
   /** Decoded body size in bytes (after decompression). */
   bytes: number
   charset: string | null
+  /** How the charset was chosen (which declaration, or why one was overruled by the bytes). */
+  charsetReason: string | null
   fetchedAt: string
   durationMs: number
 }
@@ -98,6 +121,11 @@ export interface SourceHealth {
   lastErrorAt: string | null
   lastError: FetchError | null
   consecutiveFailures: number
-  /** `ok` after a success, `failing` after 1–2 failures in a row, `down` from 3 on. */
-  state: 'unknown' | 'ok' | 'failing' | 'down'
+  /**
+   * `ok` after a clean success, `degraded` after a success that recovered items from a malformed body,
+   * `failing` after 1–2 failures in a row, `down` from 3 on.
+   */
+  state: 'unknown' | 'ok' | 'degraded' | 'failing' | 'down'
+  /** The problem of the last degraded read; null after a clean one. */
+  degraded?: ParseProblem | null
 }

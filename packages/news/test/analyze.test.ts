@@ -307,6 +307,8 @@ describe('analyzeItem', () => {
       detention: true,
       score: expect.any(Number),
       counts: [{ value: 700, qualifier: 'approx' }],
+      // 700 is the total for both cities named together, not Nur-Sultan's figure.
+      cityCounts: [],
       cities: ['Astana', 'Almaty'],
       dates: ['2019-07-06'],
       people: ['Данияр Ермеков'],
@@ -333,6 +335,7 @@ describe('analyzeItem', () => {
       detention: false,
       score: 0,
       counts: [],
+      cityCounts: [],
       cities: [],
       dates: [],
       people: [],

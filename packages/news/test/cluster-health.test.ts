@@ -155,6 +155,7 @@ describe('nextHealth', () => {
       lastError: null,
       consecutiveFailures: 0,
       state: 'ok',
+      degraded: null,
     })
     health = nextHealth(health, failure('timeout'), t(1))
     expect(health).toMatchObject({

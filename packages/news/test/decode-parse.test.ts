@@ -119,7 +119,15 @@ describe('parseFeed', () => {
       '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>x</title><published>not a date</published></entry></feed>',
     )
     expect(undated).toEqual([
-      { guid: null, link: null, title: 'x', summary: '', content: '', published: null },
+      {
+        guid: null,
+        link: null,
+        title: 'x',
+        summary: '',
+        content: '',
+        published: null,
+        dateIssue: 'unparsed',
+      },
     ])
   })
 

@@ -339,17 +339,31 @@ describe('hostile and broken bodies', () => {
     return fetchSource(feed('hostile', `${url}/feed`))
   }
 
-  it('reports malformed XML', async () => {
+  it('reads malformed XML as far as it goes and says so', async () => {
     const result = await fetchBody('<rss version="2.0"><channel><item><title>broken</item></channel>')
-    expect(result.error?.code).toBe('feed_malformed')
-    expect(result.error?.message).toMatch(/malformed XML/)
+    expect(result.status).toBe('ok')
+    expect(result.items.map((item) => item.title)).toEqual(['broken'])
+    expect(result.degraded).toMatchObject({ code: 'feed_malformed', line: 1, itemsRecovered: 1 })
+    expect(result.degraded?.message).toMatch(/malformed XML/)
   })
 
-  it('reports a truncated feed', async () => {
+  it('keeps the complete items of a truncated feed and marks it degraded', async () => {
     const full = readFileSync(new URL('reddit.rss', feedsDir), 'utf8')
+    const whole = await fetchBody(full)
     const result = await fetchBody(full.slice(0, full.length / 2))
+    expect(result.status).toBe('ok')
+    expect(result.degraded?.code).toBe('feed_malformed')
+    expect(result.items.length).toBeGreaterThan(0)
+    expect(result.items.length).toBeLessThan(whole.items.length)
+    expect(result.degraded?.itemsRecovered).toBe(result.items.length)
+    expect(result.items[0]).toEqual(whole.items[0])
+  })
+
+  it('reports a broken body with nothing to recover as malformed', async () => {
+    const result = await fetchBody('<rss version="2.0"><channel><item></channel>')
     expect(result.status).toBe('error')
     expect(result.error?.code).toBe('feed_malformed')
+    expect(result.error?.message).toMatch(/line 1/)
   })
 
   it('reports an HTML page where a feed was expected, naming the feed it advertises', async () => {

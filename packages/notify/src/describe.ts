@@ -112,6 +112,13 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
     if (report.cities.length > 0) lines.push({ label: 'City', value: report.cities.join(', ') })
     if (report.day) lines.push({ label: 'Date', value: report.day })
     if (report.count) lines.push({ label: 'Detained', value: report.count })
+    // Figures the reports give per city, apart from the total above.
+    const perCity = Array.isArray(incident.evidence.cityCounts)
+      ? incident.evidence.cityCounts
+          .filter((entry): entry is { city: string } => typeof entry?.city === 'string')
+          .map((entry) => `${entry.city}: ${describeCount(entry) ?? 'count not given'}`)
+      : []
+    if (perCity.length > 0) lines.push({ label: 'Per city', value: perCity.join('; ') })
     if (report.people.length > 0) lines.push({ label: 'Named', value: report.people.join(', ') })
     if (report.title) lines.push({ label: 'Headline', value: report.title })
     if (report.sentence) lines.push({ label: 'Evidence', value: report.sentence })

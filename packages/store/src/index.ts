@@ -71,10 +71,13 @@ export {
 } from './measurements.js'
 export { listMigrations, type MigrateResult, type Migration, migrate } from './migrate.js'
 export {
+  type CityCount,
   type CountQualifier,
   createReport,
+  type DedupDecision,
   getReport,
   getSource,
+  type InsertedNewsItems,
   insertNewsItems,
   listSources,
   type NewNewsItem,
@@ -89,10 +92,12 @@ export {
   type ReportWithItems,
   recordSourceFetch,
   reportsOnDay,
+  type SourceDegradation,
   type SourceFetchRecord,
   type SourceHealthState,
   type SourceRecord,
   type StoredSource,
+  storeNewsItems,
   updateReport,
   upsertSources,
 } from './news.js'

@@ -5,12 +5,17 @@ import type { Sql, TransactionSql } from './connect.js'
 type Db = Sql | TransactionSql
 
 export type NewsSourceType = 'rss' | 'atom' | 'html'
-export type SourceHealthState = 'unknown' | 'ok' | 'failing' | 'down'
+export type SourceHealthState = 'unknown' | 'ok' | 'degraded' | 'failing' | 'down'
 export type CountQualifier = 'exact' | 'approx' | 'at_least' | 'up_to'
 
 export interface ReportCount {
   value: number
   qualifier: CountQualifier
+}
+
+/** A count the text gives for one city, kept apart from the total. */
+export interface CityCount extends ReportCount {
+  city: string
 }
 
 export interface SourceRecord {
@@ -30,6 +35,21 @@ export interface StoredSource extends SourceRecord {
   etag: string | null
   lastModified: string | null
   itemsSeen: number
+  /** What was wrong with the last body read only in part; null after a clean read. */
+  degraded: SourceDegradation | null
+  /** The charset the last body was read in, and why. */
+  charset: string | null
+  charsetReason: string | null
+  /** Items stored although the source had already used their GUID for a different article. */
+  guidCollisions: number
+}
+
+/** A body read in part: the parse error code, its message and line, and the items recovered. */
+export interface SourceDegradation {
+  code: string
+  message: string
+  line: number | null
+  itemsRecovered: number
 }
 
 /** The outcome of one fetch of a source: its health afterwards and the validators for the next one. */
@@ -46,6 +66,22 @@ export interface SourceFetchRecord {
   lastModified: string | null
   /** Items stored for the first time by this fetch. */
   newItems: number
+  /** The body's degradation, null for a clean read; left as it was when undefined (a 304, a failure). */
+  degraded?: SourceDegradation | null
+  charset?: string | null
+  charsetReason?: string | null
+  /** Items of this fetch stored under a GUID the source had used for another article. */
+  guidCollisions?: number
+}
+
+/** How `insertNewsItems` decided about each item: counted per source in a metric. */
+export type DedupDecision = 'new' | 'same_guid' | 'same_url' | 'guid_reused'
+
+export interface InsertedNewsItems {
+  /** Items stored for the first time, in input order. */
+  inserted: NewsItemRecord[]
+  /** Every item's decision, in input order. */
+  decisions: DedupDecision[]
 }
 
 export interface NewNewsItem {
@@ -60,11 +96,17 @@ export interface NewNewsItem {
   detention: boolean
   score: number
   counts: ReportCount[]
+  /** Per-city figures; none when the text gives only a total. Default none. */
+  cityCounts?: CityCount[]
   cities: string[]
   dates: string[]
   people: string[]
   evidence: string
   fetchedAt: Date
+  /** Why `publishedAt` is doubtful: `unparsed`, `future` or `too_early`; null or absent when it is sound. */
+  dateIssue?: 'unparsed' | 'future' | 'too_early' | null
+  /** The link is kept as the source wrote it: no base made it absolute. */
+  linkUnresolved?: boolean
 }
 
 export interface NewsItemRecord extends NewNewsItem {
@@ -76,6 +118,8 @@ export interface NewReport {
   day: string | null
   cities: string[]
   counts: ReportCount[]
+  /** Per-city tally; default none. */
+  cityCounts?: CityCount[]
   language: string
   title: string
   evidence: string
@@ -90,6 +134,8 @@ export interface Report {
   /** The largest count reported so far, with the qualifier it was given with. */
   maxCount: ReportCount | null
   counts: ReportCount[]
+  /** The largest figure given for each city, apart from the total in `maxCount`. */
+  cityCounts: CityCount[]
   language: string
   title: string
   evidence: string
@@ -108,6 +154,8 @@ export interface ReportWithItems extends Report {
 export interface ReportChange {
   cities: string[]
   counts: ReportCount[]
+  /** The tally after the change; left as it was when undefined. */
+  cityCounts?: CityCount[]
   people: string[]
   /** The count changed: the version goes up and the evidence is the new item's. */
   countUpdate: boolean
@@ -161,36 +209,89 @@ export async function recordSourceFetch(sql: Db, fetch: SourceFetchRecord): Prom
       etag = ${fetch.etag},
       last_modified = ${fetch.lastModified},
       items_seen = items_seen + ${fetch.newItems},
+      guid_collisions = guid_collisions + ${fetch.guidCollisions ?? 0},
       updated_at = now()
     where name = ${fetch.name}`
+  if (fetch.degraded !== undefined) {
+    const degraded = fetch.degraded
+    await sql`
+      update sources set
+        degraded_code = ${degraded?.code ?? null},
+        degraded_message = ${degraded?.message ?? null},
+        degraded_line = ${degraded?.line ?? null},
+        degraded_items = ${degraded?.itemsRecovered ?? null}
+      where name = ${fetch.name}`
+  }
+  if (fetch.charset !== undefined) {
+    await sql`
+      update sources set charset = ${fetch.charset ?? null}, charset_reason = ${fetch.charsetReason ?? null}
+      where name = ${fetch.name}`
+  }
 }
 
-/** Stores the items not stored before (by source and GUID, or by canonical URL); returns only those. */
+/** Stores the items not stored before; returns only those. See `storeNewsItems`. */
 export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<NewsItemRecord[]> {
+  return (await storeNewsItems(sql, items)).inserted
+}
+
+/**
+ * Stores the items not stored before and says what it decided for each. An item is the same as a stored
+ * one when its canonical URL is already stored (any source: `same_url`), or when its source already has
+ * its GUID for an article with the same canonical URL or the same title (`same_guid`). A GUID the source
+ * already used for an article with a different link and a different title is a publisher reusing
+ * identities (feedbin/support#573: a CMS writing the site root as every item's guid): the item is stored
+ * as new (`guid_reused`). Check-then-insert, so callers serialise filing (newswatch holds an advisory lock).
+ */
+export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<InsertedNewsItems> {
   const inserted: NewsItemRecord[] = []
+  const decisions: DedupDecision[] = []
   for (const item of items) {
+    let reused = false
+    if (item.guid !== null) {
+      const sameGuid = await sql<{ canonical_url: string | null; title: string }[]>`
+        select canonical_url, title from news_items where source = ${item.source} and guid = ${item.guid}`
+      if (
+        sameGuid.some(
+          (row) =>
+            (item.canonicalUrl !== null && row.canonical_url === item.canonicalUrl) ||
+            row.title === item.title ||
+            (item.canonicalUrl === null && row.canonical_url === null),
+        )
+      ) {
+        decisions.push('same_guid')
+        continue
+      }
+      reused = sameGuid.length > 0
+    }
     const [row] = await sql<NewsItemRow[]>`
       insert into news_items (source, guid, canonical_url, title, link, published_at, language, detention, score,
-                              counts, cities, dates, people, evidence, fetched_at)
+                              counts, city_counts, cities, dates, people, evidence, fetched_at, date_issue,
+                              link_unresolved)
       values (${item.source}, ${item.guid}, ${item.canonicalUrl}, ${item.title}, ${item.link}, ${item.publishedAt},
               ${item.language}, ${item.detention}, ${item.score}, ${sql.json(item.counts as never)},
+              ${sql.json((item.cityCounts ?? []) as never)},
               ${item.cities}::text[], ${item.dates}::text[], ${item.people}::text[], ${item.evidence},
-              ${item.fetchedAt})
+              ${item.fetchedAt}, ${item.dateIssue ?? null}, ${item.linkUnresolved ?? false})
       on conflict do nothing
       returning *`
-    if (row) inserted.push(itemFromRow(row))
+    if (row) {
+      inserted.push(itemFromRow(row))
+      decisions.push(reused ? 'guid_reused' : 'new')
+    } else {
+      decisions.push('same_url')
+    }
   }
-  return inserted
+  return { inserted, decisions }
 }
 
 /** Opens a report with its first item. */
 export async function createReport(sql: Db, report: NewReport, itemId: number): Promise<Report> {
   const top = largestCount(report.counts)
   const [row] = await sql<ReportRow[]>`
-    insert into reports (day, cities, max_count, count_qualifier, counts, language, title, evidence, people,
-                         first_seen_at, updated_at)
+    insert into reports (day, cities, max_count, count_qualifier, counts, city_counts, language, title, evidence,
+                         people, first_seen_at, updated_at)
     values (${report.day}::date, ${report.cities}::text[], ${top?.value ?? null}, ${top?.qualifier ?? null},
-            ${sql.json(report.counts as never)}, ${report.language}, ${report.title}, ${report.evidence},
+            ${sql.json(report.counts as never)}, ${sql.json((report.cityCounts ?? []) as never)}, ${report.language}, ${report.title}, ${report.evidence},
             ${report.people}::text[], ${report.at}, ${report.at})
     returning *, to_char(day, 'YYYY-MM-DD') as day_text`
   await sql`insert into report_items (report_id, item_id, added_at) values (${row!.id}, ${itemId}, ${report.at})`
@@ -212,6 +313,7 @@ export async function updateReport(
     update reports set
       cities = ${change.cities}::text[],
       counts = ${sql.json(change.counts as never)},
+      city_counts = coalesce(${change.cityCounts === undefined ? null : sql.json(change.cityCounts as never)}, city_counts),
       people = ${change.people}::text[],
       max_count = ${top?.value ?? null},
       count_qualifier = ${top?.qualifier ?? null},
@@ -289,6 +391,13 @@ interface SourceRow {
   etag: string | null
   last_modified: string | null
   items_seen: number
+  degraded_code: string | null
+  degraded_message: string | null
+  degraded_line: number | null
+  degraded_items: number | null
+  charset: string | null
+  charset_reason: string | null
+  guid_collisions: number | string
 }
 
 function sourceFromRow(row: SourceRow): StoredSource {
@@ -306,6 +415,17 @@ function sourceFromRow(row: SourceRow): StoredSource {
     etag: row.etag,
     lastModified: row.last_modified,
     itemsSeen: row.items_seen,
+    degraded: row.degraded_code
+      ? {
+          code: row.degraded_code,
+          message: row.degraded_message ?? '',
+          line: row.degraded_line,
+          itemsRecovered: row.degraded_items ?? 0,
+        }
+      : null,
+    charset: row.charset,
+    charsetReason: row.charset_reason,
+    guidCollisions: Number(row.guid_collisions),
   }
 }
 
@@ -321,6 +441,9 @@ interface NewsItemRow {
   detention: boolean
   score: number
   counts: ReportCount[]
+  city_counts: CityCount[] | null
+  date_issue: 'unparsed' | 'future' | 'too_early' | null
+  link_unresolved: boolean | null
   cities: string[]
   dates: string[]
   people: string[]
@@ -341,11 +464,14 @@ function itemFromRow(row: NewsItemRow): NewsItemRecord {
     detention: row.detention,
     score: row.score,
     counts: row.counts,
+    cityCounts: row.city_counts ?? [],
     cities: row.cities,
     dates: row.dates,
     people: row.people,
     evidence: row.evidence,
     fetchedAt: row.fetched_at,
+    dateIssue: row.date_issue ?? null,
+    linkUnresolved: row.link_unresolved ?? false,
   }
 }
 
@@ -356,6 +482,7 @@ interface ReportRow {
   max_count: number | null
   count_qualifier: CountQualifier | null
   counts: ReportCount[]
+  city_counts: CityCount[] | null
   language: string
   title: string
   evidence: string
@@ -375,6 +502,7 @@ function reportFromRow(row: ReportRow): Report {
         ? null
         : { value: row.max_count, qualifier: row.count_qualifier },
     counts: row.counts,
+    cityCounts: row.city_counts ?? [],
     language: row.language,
     title: row.title,
     evidence: row.evidence,

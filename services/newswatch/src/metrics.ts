@@ -47,7 +47,37 @@ export function createNewswatchMetrics(registry: Registry) {
     'Current polling interval of the news source (shorter inside rally windows).',
     ['source'],
   )
+  const degraded = gauge(
+    registry,
+    'vigil_feed_degraded',
+    'Whether the last body of the news source was malformed and read only in part (1) or read cleanly (0).',
+    ['source', 'reason'],
+  )
+  const recovered = gauge(
+    registry,
+    'vigil_feed_items_recovered',
+    'Items recovered by a tolerant parse from the last malformed body of the news source (0 when clean).',
+    ['source'],
+  )
+  const dedup = counter(
+    registry,
+    'vigil_feed_dedup_decisions_total',
+    'Identity decisions on items read from a news source: new, same_guid, same_url (seen before), ' +
+      'guid_reused (a GUID the source already used for a different article, stored as a new item).',
+    ['source', 'decision'],
+  )
   return {
+    degraded(source: string, problem: { code: string; itemsRecovered: number } | null): void {
+      // One series per source: the reason label changes with the problem, so the old one is cleared.
+      degraded.remove({ source, reason: 'feed_malformed' })
+      degraded.remove({ source, reason: 'feed_is_html' })
+      degraded.remove({ source, reason: 'none' })
+      degraded.set({ source, reason: problem?.code ?? 'none' }, problem ? 1 : 0)
+      recovered.set({ source }, problem?.itemsRecovered ?? 0)
+    },
+    deduplicated(source: string, decision: string): void {
+      dedup.inc({ source, decision })
+    },
     fetched(source: string, ok: boolean, durationMs: number): void {
       success.set({ source }, ok ? 1 : 0)
       duration.set({ source }, durationMs / 1000)

@@ -22,7 +22,7 @@ import {
   createReport,
   getReport,
   getSource,
-  insertNewsItems,
+  type InsertedNewsItems,
   isTransient,
   type NewNewsItem,
   type NewsItemRecord,
@@ -32,6 +32,7 @@ import {
   type Sql,
   type StoredSource,
   sqlState,
+  storeNewsItems,
   type TransactionSql,
   updateReport,
   upsertSources,
@@ -102,6 +103,8 @@ export interface Newswatch {
 interface PreparedItem {
   record: NewNewsItem
   candidate: ClusterCandidate
+  /** When the item happened for ordering: its publication time, or the fetch time when that is suspect. */
+  orderAt: Date
 }
 
 interface Fetched {
@@ -147,12 +150,16 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     if (!guid && !canonical) return null
     const analysis: Analysis = analyzeItem(item, analyzeOptions)
     const published = item.published ? new Date(item.published) : null
+    // A publication time in the future or before the web is kept as written, but the fetch time stands in
+    // for it wherever time decides something (the report's day, filing order).
+    const orderAt = published && !item.dateIssue ? published : fetchedAt
     const zone = (analysis.cities[0] && resolveRegion(config, analysis.cities[0])?.timeZone) ?? defaultZone
-    const candidate = toClusterCandidate(item, analysis, {
-      utcOffsetMinutes: utcOffsetMinutes(zone, published ?? fetchedAt),
+    const candidate = toClusterCandidate({ ...item, published: orderAt.toISOString() }, analysis, {
+      utcOffsetMinutes: utcOffsetMinutes(zone, orderAt),
     })
     return {
       candidate,
+      orderAt,
       record: {
         source,
         guid,
@@ -164,11 +171,14 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
         detention: analysis.detention,
         score: analysis.score,
         counts: analysis.counts,
+        cityCounts: analysis.cityCounts,
         cities: analysis.cities,
         dates: analysis.dates,
         people: analysis.people,
         evidence: storable(analysis.evidence),
         fetchedAt,
+        dateIssue: item.dateIssue ?? null,
+        linkUnresolved: item.linkUnresolved ?? false,
       },
     }
   }
@@ -191,6 +201,7 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
           day: candidate.day,
           cities: [...candidate.cities],
           counts: [...candidate.counts],
+          cityCounts: item.cityCounts ?? [],
           language: item.language,
           title: item.title,
           evidence: item.evidence,
@@ -265,11 +276,29 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
       for (const { source, result } of fetched) {
         metrics?.fetched(source, result.status !== 'error', result.durationMs)
         if (result.error) metrics?.failed(source, result.error.code)
+        if (result.status === 'ok') {
+          metrics?.degraded(source, result.degraded)
+          logger?.debug({ source, charset: result.charset }, `news source charset: ${result.charsetReason}`)
+          if (result.charsetReason?.includes('overruled') || result.charsetReason?.includes('guessed')) {
+            logger?.info({ source, charset: result.charset }, `news source charset: ${result.charsetReason}`)
+          }
+          if (result.degraded) {
+            logger?.warn(
+              {
+                source,
+                code: result.degraded.code,
+                line: result.degraded.line,
+                itemsRecovered: result.degraded.itemsRecovered,
+              },
+              `news source degraded: ${result.degraded.message}`,
+            )
+          }
+        }
       }
       const recorded = await sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(${FILING_LOCK})`
         const polls: SourcePoll[] = []
-        const fresh: Array<{ item: NewsItemRecord; candidate: ClusterCandidate }> = []
+        const fresh: Array<{ item: NewsItemRecord; candidate: ClusterCandidate; orderAt: Date }> = []
         for (const { source, result, prepared, previous } of fetched) {
           const health = nextHealth(previous, result, at)
           if (result.error) {
@@ -281,7 +310,16 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
           // One source's unstorable item costs that source its round, not the other sources theirs.
           let inserted: NewsItemRecord[]
           try {
-            inserted = await tx.savepoint((sp) => storeSource(sp, source, result, prepared, health, at))
+            const stored = await tx.savepoint((sp) => storeSource(sp, source, result, prepared, health, at))
+            inserted = stored.inserted
+            for (const decision of stored.decisions) metrics?.deduplicated(source, decision)
+            const reused = stored.decisions.filter((decision) => decision === 'guid_reused').length
+            if (reused > 0) {
+              logger?.warn(
+                { source, items: reused },
+                'news source reuses GUIDs for different articles; stored them as separate items',
+              )
+            }
           } catch (error) {
             // Only a statement the database refused is the source's; a lost connection fails the round.
             if (sqlState(error) === undefined || isTransient(error)) throw error
@@ -296,9 +334,11 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
             })
             continue
           }
-          const candidates = new Map(prepared.map((item) => [identityOf(item.record), item.candidate]))
+          const byIdentity = new Map(prepared.map((item) => [identityOf(item.record), item]))
           for (const item of inserted) {
-            if (item.detention) fresh.push({ item, candidate: candidates.get(identityOf(item))! })
+            const preparedItem = byIdentity.get(identityOf(item))!
+            if (item.detention)
+              fresh.push({ item, candidate: preparedItem.candidate, orderAt: preparedItem.orderAt })
           }
           polls.push({
             source,
@@ -310,7 +350,9 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
         }
         const alerts: ReportAlert[] = []
         // Oldest first, so a later item with a higher count is the update, not the original.
-        for (const { item, candidate } of fresh.sort((a, b) => byPublished(a.item, b.item))) {
+        for (const { item, candidate } of fresh.sort(
+          (a, b) => a.orderAt.getTime() - b.orderAt.getTime() || a.item.id - b.item.id,
+        )) {
           const alert = await file(tx, item, candidate, at)
           if (alert) alerts.push(alert)
         }
@@ -404,11 +446,12 @@ async function storeSource(
   prepared: readonly PreparedItem[],
   health: SourceHealth,
   at: Date,
-): Promise<NewsItemRecord[]> {
-  const inserted = await insertNewsItems(
+): Promise<InsertedNewsItems> {
+  const stored = await storeNewsItems(
     sql,
     prepared.map((item) => item.record),
   )
+  const { inserted } = stored
   await recordSourceFetch(sql, {
     name: source,
     fetchedAt: at,
@@ -421,8 +464,13 @@ async function storeSource(
     etag: result.etag,
     lastModified: result.lastModified,
     newItems: inserted.length,
+    guidCollisions: stored.decisions.filter((decision) => decision === 'guid_reused').length,
+    // A 304 or a failure says nothing new about the body or its charset.
+    ...(result.status === 'ok'
+      ? { degraded: result.degraded, charset: result.charset, charsetReason: result.charsetReason }
+      : {}),
   })
-  return inserted
+  return stored
 }
 
 /** Text PostgreSQL accepts: a NUL character is refused in text columns. */
@@ -440,6 +488,10 @@ function storedHealth(stored: StoredSource | undefined): SourceHealth | null {
       : null,
     consecutiveFailures: stored.consecutiveFailures,
     state: stored.state,
+    degraded: stored.degraded && {
+      ...stored.degraded,
+      code: stored.degraded.code as NonNullable<FetchResult['degraded']>['code'],
+    },
   }
 }
 
@@ -447,11 +499,7 @@ function toDate(iso: string | null): Date | null {
   return iso === null ? null : new Date(iso)
 }
 
-function identityOf(item: Pick<NewNewsItem, 'guid' | 'canonicalUrl'>): string {
-  return `${item.guid ?? ''}\u0000${item.canonicalUrl ?? ''}`
-}
-
-function byPublished(a: NewsItemRecord, b: NewsItemRecord): number {
-  const time = (item: NewsItemRecord) => item.publishedAt?.getTime() ?? Number.POSITIVE_INFINITY
-  return time(a) - time(b) || a.id - b.id
+function identityOf(item: Pick<NewNewsItem, 'guid' | 'canonicalUrl' | 'title'>): string {
+  // The title too: a source that reuses one GUID may also give no link.
+  return `${item.guid ?? ''}\u0000${item.canonicalUrl ?? ''}\u0000${item.title}`
 }

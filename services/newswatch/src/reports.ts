@@ -1,6 +1,6 @@
 // Pure decisions about detention reports: which stored report a new item joins, what it changes, and the
 // incident that tells people about a report.
-import { type ClusterCandidate, isCountUpdate, mergeCounts, sameEvent } from '@vigil/news'
+import { type ClusterCandidate, isCountUpdate, mergeCityCounts, mergeCounts, sameEvent } from '@vigil/news'
 import type {
   IncidentLevel,
   IncidentSignal,
@@ -49,13 +49,15 @@ export function decideCluster(
 export function joinReport(
   report: ReportWithItems,
   candidate: ClusterCandidate,
-  item: { title: string; evidence: string },
+  item: { title: string; evidence: string; cityCounts?: ReportChange['cityCounts'] },
   countUpdate: boolean,
   at: Date,
 ): ReportChange {
   return {
     cities: [...new Set([...report.cities, ...candidate.cities])],
     counts: mergeCounts([...report.counts, ...candidate.counts]),
+    // The per-city tally: the largest figure each city was given, by any item of the report.
+    cityCounts: mergeCityCounts([...report.cityCounts, ...(item.cityCounts ?? [])]),
     people: [...new Set([...report.people, ...candidate.people])],
     countUpdate,
     title: item.title,
@@ -115,6 +117,8 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
       cities: report.cities,
       count: report.maxCount,
       counts: report.counts,
+      // Per-city figures ("Almaty: at least 200"), apart from the total in count.
+      cityCounts: report.cityCounts,
       people: report.people,
       language: report.language,
       title: report.title,
@@ -123,7 +127,12 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
         source: item.source,
         title: item.title,
         link: item.link,
+        // The name the email renderer reads a source's address by; the same value as link.
+        url: item.link,
+        // A link kept as written because nothing made it absolute: evidence to read with care.
+        ...(item.linkUnresolved ? { linkUnresolved: true } : {}),
         published: item.publishedAt?.toISOString() ?? null,
+        ...(item.dateIssue ? { publishedIssue: item.dateIssue } : {}),
         evidence: item.evidence,
       })),
     },

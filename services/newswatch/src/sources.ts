@@ -38,6 +38,7 @@ export function toNewsSource(source: ConfiguredSource): NewsSource {
         }
       : {}),
     ...(source.encoding ? { charset: source.encoding } : {}),
+    timeZone: source.timeZone,
   }
 }
 

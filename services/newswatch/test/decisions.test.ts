@@ -52,12 +52,15 @@ describe('what newswatch takes from the config', () => {
       id: 'wire',
       url: 'https://wire.example/rss',
       kind: 'feed',
+      // No region given: the monitored country's first region's zone, never the monitor's own.
+      timeZone: 'Asia/Almaty',
     })
     expect(toNewsSource(config.news.sources[1]!)).toEqual({
       id: 'listing',
       url: 'https://listing.example/news/',
       kind: 'html',
       charset: 'windows-1251',
+      timeZone: 'Asia/Almaty',
       selectors: { item: 'article', title: 'h2', link: 'a', date: 'time' },
     })
     expect(configVocabulary(config)).toBeUndefined()
@@ -135,6 +138,7 @@ const almatyReport: ReportWithItems = {
   cities: ['Almaty'],
   maxCount: { value: 700, qualifier: 'approx' },
   counts: [{ value: 700, qualifier: 'approx' }],
+  cityCounts: [],
   language: 'ru',
   title: almatyItem.title,
   evidence: almatyItem.evidence,

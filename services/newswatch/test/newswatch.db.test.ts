@@ -282,7 +282,8 @@ describe('newswatch', () => {
     )
     expect(codes).toEqual({
       broken: 'http_status',
-      malformed: 'feed_malformed',
+      // Truncated in its only item's title: read as far as it goes, the item kept, the source degraded.
+      malformed: 'ok',
       hanging: 'timeout',
       page: 'feed_is_html',
       huge: 'too_large',
@@ -306,6 +307,17 @@ describe('newswatch', () => {
     expect(health.broken!.lastError).toContain('500')
     expect(health.hanging).toMatchObject({ state: 'down', lastErrorCode: 'timeout' })
     expect(health.good).toMatchObject({ state: 'ok', consecutiveFailures: 0, itemsSeen: 1 })
+    expect(health.malformed).toMatchObject({
+      state: 'degraded',
+      // The recovered item has neither GUID nor link: nothing to recognise it by, so it is not stored.
+      itemsSeen: 0,
+      degraded: { code: 'feed_malformed', line: 1, itemsRecovered: 1 },
+    })
+    expect(await metricValue('vigil_feed_degraded', { source: 'malformed', reason: 'feed_malformed' })).toBe(
+      1,
+    )
+    expect(await metricValue('vigil_feed_items_recovered', { source: 'malformed' })).toBe(1)
+    expect(await metricValue('vigil_feed_degraded', { source: 'good', reason: 'none' })).toBe(0)
     expect(await metricValue('vigil_feed_fetch_success', { source: 'broken' })).toBe(0)
     expect(await metricValue('vigil_feed_fetch_errors_total', { source: 'huge', reason: 'too_large' })).toBe(
       3,

@@ -57,6 +57,76 @@ describe('vigil check-config', () => {
     expect(result.stderr).toContain(`${file}:14: targetGroups[0].interval`)
   })
 
+  it('blames the key that was written, not one filled in by a default, and says what to set', async () => {
+    const base = [
+      'country: KZ',
+      'vantage:',
+      '  id: almaty-1',
+      '  role: in_country',
+      '  country: KZ',
+      '  region: Almaty',
+      '  network:',
+      '    asn: 9198',
+      'regions:',
+      '  - name: Almaty',
+      '    timeZone: Asia/Almaty',
+      'targetGroups:',
+      '  - name: control',
+      '    purpose: control',
+      '    targets:',
+      '      - url: https://example.org/',
+    ]
+    const cases: { lines: string[]; line: number; path: string; message: RegExp }[] = [
+      {
+        // news.rallyInterval defaults to 2m; the file only says interval: 1m.
+        lines: [
+          'news:',
+          '  interval: 1m',
+          '  sources:',
+          '    - name: wire',
+          '      type: rss',
+          '      url: https://wire.example/rss',
+        ],
+        line: 18,
+        path: 'news.interval',
+        message:
+          /1m is shorter than rallyInterval, which is not set and defaults to 2m; set news\.rallyInterval to 1m or less/,
+      },
+      {
+        // The same through a source's own interval: the source's key is named, and the key to set is its own.
+        lines: [
+          'news:',
+          '  sources:',
+          '    - name: wire',
+          '      type: rss',
+          '      url: https://wire.example/rss',
+          '      interval: 30s',
+        ],
+        line: 22,
+        path: 'news.sources[0].interval',
+        message: /set news\.rallyInterval to 30s or less/,
+      },
+      {
+        // probing.timeout defaults to 10s; the file sets rallyInterval: 5s.
+        lines: ['probing:', '  rallyInterval: 5s'],
+        line: 18,
+        path: 'probing.rallyInterval',
+        message: /shorter than timeout, which is not set and defaults to/,
+      },
+    ]
+    for (const [index, example] of cases.entries()) {
+      const file = path.join(dir, `default-${index}.yaml`)
+      writeFileSync(file, `${[...base, ...example.lines].join('\n')}\n`)
+      const result = await run('check-config', '--config', file)
+      expect(result.code, result.stderr).toBe(1)
+      const lines = result.stderr.trim().split('\n')
+      expect(lines, result.stderr).toHaveLength(1)
+      expect(lines[0]).toContain(`${file}:${example.line}: ${example.path}: `)
+      expect(lines[0]).toMatch(example.message)
+      expect(result.stderr).not.toContain('rallyInterval: must not be longer')
+    }
+  })
+
   it('says which file is missing', async () => {
     const result = await run('check-config', '--config', path.join(dir, 'nope.yaml'))
     expect(result.code).toBe(1)

@@ -97,6 +97,12 @@ export const newsRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number 
               : null,
             consecutiveFailures: source.consecutiveFailures,
             itemsSeen: source.itemsSeen,
+            // The last body was malformed and read in part: the first error, its line, the items recovered.
+            degraded: source.degraded,
+            charset: source.charset ? { name: source.charset, reason: source.charsetReason } : null,
+            // The source reused a GUID for different articles: identities it gives cannot be trusted alone.
+            guidCollisions: source.guidCollisions,
+            guidsCollide: source.guidCollisions > 0,
           })),
           // Imported observatories are sources of their own: `type` says which.
           ...pollers.map((poller) => ({

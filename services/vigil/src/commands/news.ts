@@ -12,6 +12,7 @@ import {
   type HtmlSelectors,
   type NewsItem,
   type NewsSource,
+  type ParseProblem,
   parseSourceBody,
 } from '@vigil/news'
 import { configGazetteer, configVocabulary, describeCount, toNewsSource } from '@vigil/newswatch'
@@ -57,6 +58,8 @@ async function scan({ args, env, io }: CommandContext): Promise<number> {
   }
 
   let items: NewsItem[]
+  let degraded: ParseProblem | null
+  let charset: { name: string | null; reason: string | null }
   if (/^https?:\/\//i.test(target)) {
     const result = await fetchSource(source.source, source.limits)
     if (result.error) {
@@ -64,13 +67,19 @@ async function scan({ args, env, io }: CommandContext): Promise<number> {
       return 1
     }
     items = result.items
+    degraded = result.degraded
+    charset = { name: result.charset, reason: result.charsetReason }
   } else {
     const file = path.resolve(target)
     try {
+      // A saved file's relative links resolve only against the document's own bases: where it was once
+      // fetched from is not known, and a link made up on the configured host would be worse than none.
       const parsed = await parseSourceBody(source.source, await readFile(file), {
-        baseUrl: source.baseUrl ?? pathToFileURL(file).href,
+        baseUrl: pathToFileURL(file).href,
       })
       items = parsed.items
+      degraded = parsed.degraded
+      charset = { name: parsed.charset, reason: parsed.charsetReason }
     } catch (error) {
       if (error instanceof FeedParseError) {
         io.stderr(`vigil news scan: ${error.code}: ${error.message}\n`)
@@ -80,6 +89,14 @@ async function scan({ args, env, io }: CommandContext): Promise<number> {
     }
   }
 
+  // Both go to stderr, so that --json output stays one item per line.
+  io.stderr(`vigil news scan: charset ${charset.name}: ${charset.reason}\n`)
+  if (degraded) {
+    io.stderr(
+      `vigil news scan: degraded: ${degraded.code}: ${degraded.message} (line ${degraded.line}); ` +
+        `${degraded.itemsRecovered} items recovered\n`,
+    )
+  }
   const options = { gazetteer: configGazetteer(config), extraVocabulary: configVocabulary(config) }
   let detentions = 0
   for (const item of items) {
@@ -88,7 +105,9 @@ async function scan({ args, env, io }: CommandContext): Promise<number> {
     const line = {
       title: item.title,
       link: item.link,
+      ...(item.linkUnresolved ? { linkUnresolved: true } : {}),
       published: item.published,
+      ...(item.dateIssue ? { dateIssue: item.dateIssue } : {}),
       language: analysis.language,
       detention: analysis.detention,
       score: analysis.score,
@@ -120,8 +139,6 @@ async function scan({ args, env, io }: CommandContext): Promise<number> {
 interface ScanSource {
   source: NewsSource
   limits: { timeoutMs: number; maxBytes: number }
-  /** Where relative links of a saved page point: the configured source's address. */
-  baseUrl: string | undefined
 }
 
 /** The source to read the target as: a configured one, an HTML page with the given selectors, or a feed. */
@@ -141,15 +158,16 @@ function chooseSource(
     return {
       source: { ...toNewsSource(configured), url: /^https?:\/\//i.test(target) ? target : configured.url },
       limits: { timeoutMs: configured.timeout, maxBytes: configured.maxBytes },
-      baseUrl: configured.url,
     }
   }
   const limits = { timeoutMs: config.news.sources[0]?.timeout ?? 20_000, maxBytes: 5_000_000 }
+  // An unnamed source is taken to be in the monitored country: its first region's zone.
+  const timeZone = config.regions[0]?.timeZone ?? 'UTC'
   if (selectorText === undefined)
-    return { source: { id: 'scan', url: target, kind: 'feed' }, limits, baseUrl: undefined }
+    return { source: { id: 'scan', url: target, kind: 'feed', timeZone }, limits }
   const selectors = parseSelectors(selectorText)
   if (typeof selectors === 'string') return selectors
-  return { source: { id: 'scan', url: target, kind: 'html', selectors }, limits, baseUrl: undefined }
+  return { source: { id: 'scan', url: target, kind: 'html', selectors, timeZone }, limits }
 }
 
 /** `item=article,title=h2 a,link=a`: a comma inside a selector is not supported here; use the config. */
