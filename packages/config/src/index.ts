@@ -6,4 +6,10 @@ export { normalizeRegionName, resolveRegion } from './regions.js'
 export { groupsForVantage } from './targets.js'
 export * from './types.js'
 export { formatDuration, parseByteSize, parseDuration } from './units.js'
+export {
+  configuredVantage,
+  registeredVantage,
+  type VantageRegistration,
+  VantageRegistrationError,
+} from './vantage-registry.js'
 export { type WallClock, wallClock, zoneOffset } from './wall-clock.js'

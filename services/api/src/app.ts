@@ -18,6 +18,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
+import { jsonSchemaTransform } from 'fastify-type-provider-zod'
 import { healthRoutes } from './routes/health.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { ingestRoutes } from './routes/ingest.js'
@@ -90,6 +91,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         version: deps.version,
       },
     },
+    // Routes declared with the contracts' zod schemas get their OpenAPI from them; the others keep their
+    // JSON Schema as written.
+    transform: (document) => (usesZod(document.schema) ? jsonSchemaTransform(document) : document),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
@@ -108,6 +112,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(silenceRoutes, { store: deps.store })
   if (deps.config) await app.register(rallyReportRoutes, { store: deps.store, config: deps.config })
   return app
+}
+
+function usesZod(schema: unknown): boolean {
+  if (!schema || typeof schema !== 'object') return false
+  const { body, querystring, params, headers, response } = schema as Record<string, unknown>
+  const parts = [body, querystring, params, headers, ...Object.values((response ?? {}) as object)]
+  return parts.some((part) => typeof part === 'object' && part !== null && '_zod' in part)
 }
 
 function isLoggerInstance(logger: ApiDeps['logger']): logger is FastifyBaseLogger {
