@@ -118,7 +118,8 @@ export const interceptionEvidenceSchema = z.looseObject({
   verdict: z.string(),
   round: z.string().nullable().optional(),
   hosts: names,
-  targets: names,
+  /** The endpoints whose chains were intercepted. */
+  targets: z.array(z.object({ host: z.string(), port: z.number(), servername: z.string() })),
   interceptorSpki: z.string().nullable(),
   interceptorSubject: z.string().nullable(),
   interceptorIssuer: z.string().nullable().optional(),

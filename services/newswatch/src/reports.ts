@@ -1,5 +1,6 @@
 // Pure decisions about detention reports: which stored report a new item joins, what it changes, and the
 // incident that tells people about a report.
+import type { DetentionReportEvidence } from '@vigil/model'
 import { type ClusterCandidate, isCountUpdate, mergeCounts, sameEvent } from '@vigil/news'
 import type {
   IncidentLevel,
@@ -122,11 +123,11 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
       sources: report.items.map((item) => ({
         source: item.source,
         title: item.title,
-        link: item.link,
+        url: item.link,
         published: item.publishedAt?.toISOString() ?? null,
         evidence: item.evidence,
       })),
-    },
+    } satisfies DetentionReportEvidence,
     at,
   }
 }
