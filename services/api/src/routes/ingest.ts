@@ -9,7 +9,7 @@ import {
   classifyUploadedObservations,
   knownListFromConfig,
   type UploadedTlsObservation,
-} from '@vigil/certwatch'
+} from '@vigil/chain-verdicts'
 import type { VigilConfig } from '@vigil/config'
 import {
   apiErrorSchema,
