@@ -15,32 +15,36 @@ export const LATEST_INSTANT = new Date('2200-01-01T00:00:00Z')
 // Date cannot hold it, so it is refused with a message rather than turned into NaN.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/
 
+/**
+ * Why `value` is not an RFC 3339 date-time Vigil can store and compute with, or null when it is. Used by
+ * the zod schemas here and by the api's JSON-Schema `date-time` format, so both agree.
+ */
+export function instantProblem(value: string): string | null {
+  const match = RFC3339.exec(value)
+  if (!match) return 'expected an RFC 3339 date-time with a zone, e.g. 2019-06-09T10:00:00Z'
+  if (match[6] === '60') return 'leap seconds (second 60) cannot be stored; use :59.999'
+  const time = Date.parse(value)
+  if (!Number.isFinite(time)) return 'not a valid date-time'
+  if (time < EARLIEST_INSTANT.getTime() || time >= LATEST_INSTANT.getTime()) {
+    return `must lie between ${EARLIEST_INSTANT.toISOString()} and ${LATEST_INSTANT.toISOString()}`
+  }
+  return null
+}
+
+/** A calendar day, YYYY-MM-DD, inside the instants Vigil accepts; null when it is one. */
+export function dayProblem(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return 'expected a day as YYYY-MM-DD'
+  return (
+    instantProblem(`${value}T12:00:00Z`) ??
+    (new Date(`${value}T12:00:00Z`).toISOString().slice(0, 10) === value ? null : 'not a calendar day')
+  )
+}
+
 /** An RFC 3339 date-time string (with a zone) between EARLIEST_INSTANT and LATEST_INSTANT. */
 export function instantString() {
   return z.string().superRefine((value, ctx) => {
-    const match = RFC3339.exec(value)
-    if (!match) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected an RFC 3339 date-time with a zone, e.g. 2019-06-09T10:00:00Z',
-      })
-      return
-    }
-    if (match[6] === '60') {
-      ctx.addIssue({ code: 'custom', message: 'leap seconds (second 60) cannot be stored; use :59.999' })
-      return
-    }
-    const time = Date.parse(value)
-    if (!Number.isFinite(time)) {
-      ctx.addIssue({ code: 'custom', message: 'not a valid date-time' })
-      return
-    }
-    if (time < EARLIEST_INSTANT.getTime() || time >= LATEST_INSTANT.getTime()) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must lie between ${EARLIEST_INSTANT.toISOString()} and ${LATEST_INSTANT.toISOString()}`,
-      })
-    }
+    const problem = instantProblem(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
   })
 }
 

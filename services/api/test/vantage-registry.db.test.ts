@@ -242,6 +242,18 @@ describe('values beyond what the store holds get a 400 naming the field', () => 
     expect(response.json().message).toContain('spoolBacklog')
   })
 
+  it.each([
+    ['/v1/measurements?from=0000-01-01T00:00:00Z', 'querystring/from'],
+    ['/v1/measurements?to=9999-01-01T00:00:00Z', 'querystring/to'],
+    ['/v1/incidents?from=2019-06-30T23:59:60Z', 'querystring/from'],
+    ['/v1/measurements?target=a%00b', 'querystring/target'],
+    ['/v1/incidents?region=Almaty%00', 'querystring/region'],
+  ])('GET %s', async (url, field) => {
+    const response = await app.inject({ method: 'GET', url })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().message).toContain(field)
+  })
+
   it('documents ingest and heartbeat in OpenAPI from the same schemas', async () => {
     const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
     const body = document.paths['/v1/heartbeat'].post.requestBody.content['application/json'].schema
