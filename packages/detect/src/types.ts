@@ -1,7 +1,7 @@
 // What detection reads (the latest measurement of every series in the window, history for baselines,
 // vantage liveness) and what it says (signals with their evidence). Plain data, no I/O.
 
-import type { NetworkType, VantageRole } from '@vigil/model'
+import type { IncidentKind, IncidentScopeType, NetworkType, VantageRole } from '@vigil/model'
 
 export type { NetworkType, VantageRole }
 export type Level = 'warning' | 'critical'
@@ -83,13 +83,17 @@ export interface DetectionSettings {
   controlGroups: Record<string, string | undefined>
 }
 
-export type SignalKind = 'blackout' | 'service_blocking' | 'throttling' | 'dns_tampering' | 'monitor_offline'
+/** The incident kinds detection decides (the others come from certwatch and newswatch). */
+export type SignalKind = Extract<
+  IncidentKind,
+  'blackout' | 'service_blocking' | 'throttling' | 'dns_tampering' | 'monitor_offline'
+>
 
 /** What detection found in one evaluation. `level: null` means the scope is watched and healthy. */
 export interface Signal {
   identity: string
   kind: SignalKind
-  scopeType: 'country' | 'region' | 'network' | 'vantage'
+  scopeType: Extract<IncidentScopeType, 'country' | 'region' | 'network' | 'vantage'>
   scope: string
   region: string | null
   vantageId: string | null
