@@ -9,6 +9,7 @@ import { createCertwatch } from '@vigil/certwatch'
 import { parseConfig, type VigilConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
 import { createMetricsRegistry } from '@vigil/metrics'
+import { createNotifier } from '@vigil/notify'
 import { Spool } from '@vigil/spool'
 import {
   createAgentToken,
@@ -24,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPki, type Pki, SITE } from '../packages/interception/test/support/fixtures.js'
 import { keyPem } from '../packages/interception/test/support/pki.js'
 import { type RunningServer, serveTls } from '../packages/interception/test/support/servers.js'
+import { startSmtp } from '../packages/notify/test/support.js'
 import {
   certwatchConfig,
   certwatchConfigYaml,
@@ -196,6 +198,45 @@ describe('an agent behind an intercepting proxy', () => {
       interceptorSubject: 'C=ZZ, CN=Interceptor Root',
       interceptorSpki: describeCertificate(pki.interceptorRoot.der).spkiSha256,
     })
+
+    // The next stage, real too: the notifier emails the incident with the evidence the api wrote.
+    const smtp = await startSmtp()
+    try {
+      const mailConfig = parseConfig(
+        [
+          certwatchConfigYaml({ id: CONTROL, role: 'control', targets: targets(origin.port) }),
+          'alerts:',
+          '  receivers:',
+          '    - { name: press, email: [press@example.org] }',
+          '  routes:',
+          '    - { receiver: press, kinds: [https_interception], groupWait: 0s }',
+          'smtp:',
+          '  host: 127.0.0.1',
+          `  port: ${smtp.port}`,
+          '  secure: false',
+          '  from: Vigil <vigil@example.org>',
+          '',
+        ].join('\n'),
+        'mail.yaml',
+        {},
+      )
+      const notifier = createNotifier({ config: mailConfig, sql: store.sql })
+      await notifier.plan()
+      await notifier.deliver()
+      await notifier.stop()
+      expect(smtp.received).toHaveLength(1)
+      const [mail] = smtp.received
+      expect(mail!.subject).toMatch(/^\[CRITICAL\] HTTPS interception: Almaty/)
+      for (const body of [mail!.text, mail!.html]) {
+        expect(body).toContain('control_mismatch')
+        expect(body).toContain(NEWS)
+        expect(body).toContain(SITE)
+        expect(body).toContain('CN=Interceptor Root')
+        expect(body).toContain(describeCertificate(pki.interceptorRoot.der).spkiSha256)
+      }
+    } finally {
+      await smtp.close()
+    }
   })
 
   it('stores nothing twice when the same batch is sent again', async () => {

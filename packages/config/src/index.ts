@@ -15,4 +15,10 @@ export { groupsForVantage } from './targets.js'
 export { loadTrust, type TrustSection, type TrustSettings, trustFromEnvironment } from './trust.js'
 export * from './types.js'
 export { formatDuration, parseByteSize, parseDuration } from './units.js'
+export {
+  configuredVantage,
+  registeredVantage,
+  type VantageRegistration,
+  VantageRegistrationError,
+} from './vantage-registry.js'
 export { type WallClock, wallClock, zoneOffset } from './wall-clock.js'

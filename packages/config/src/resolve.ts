@@ -208,7 +208,7 @@ function resolveVantage(raw: ConfigFile, canonicalRegion: CanonicalRegion, repor
     role: vantage.role,
     country: vantage.country,
     region,
-    network: { asn: vantage.network.asn, name: vantage.network.name },
+    network: { asn: vantage.network.asn, name: vantage.network.name, type: vantage.network.type },
   }
 }
 

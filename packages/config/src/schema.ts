@@ -5,6 +5,7 @@ import {
   GROUP_PURPOSES,
   INCIDENT_KINDS,
   INCIDENT_LEVELS,
+  NETWORK_TYPES,
   NEWS_SOURCE_TYPES,
   PROBE_KINDS,
   VANTAGE_ROLES,
@@ -49,6 +50,7 @@ const vantageSchema = z.strictObject({
   network: z.strictObject({
     asn: asn(),
     name: nonEmptyText().optional(),
+    type: z.enum(NETWORK_TYPES).default('unknown'),
   }),
 })
 

@@ -2,29 +2,30 @@ import type { TrustSettings } from './trust.js'
 // The validated configuration as every service sees it: defaults filled in, region names made
 // canonical, durations in milliseconds and sizes in bytes. Produced only by parseConfig/loadConfig.
 
-export const VANTAGE_ROLES = ['in_country', 'outside', 'control'] as const
-export type VantageRole = (typeof VANTAGE_ROLES)[number]
+// The shared word lists are declared once, in the contracts package.
+export {
+  GROUP_PURPOSES,
+  type GroupPurpose,
+  INCIDENT_KINDS,
+  INCIDENT_LEVELS,
+  type IncidentKind,
+  type IncidentLevel,
+  NETWORK_TYPES,
+  type NetworkType,
+  PROBE_KINDS,
+  type ProbeKind,
+  VANTAGE_ROLES,
+  type VantageRole,
+} from '@vigil/model'
 
-export const PROBE_KINDS = ['dns', 'tcp', 'tls', 'http', 'https'] as const
-export type ProbeKind = (typeof PROBE_KINDS)[number]
-
-/** What a target group is for, which decides who probes it and how detection reads it. */
-export const GROUP_PURPOSES = ['service', 'control', 'outside_in'] as const
-export type GroupPurpose = (typeof GROUP_PURPOSES)[number]
-
-export const INCIDENT_KINDS = [
-  'blackout',
-  'service_blocking',
-  'throttling',
-  'dns_tampering',
-  'https_interception',
-  'detention_report',
-  'monitor_offline',
-] as const
-export type IncidentKind = (typeof INCIDENT_KINDS)[number]
-
-export const INCIDENT_LEVELS = ['info', 'warning', 'critical'] as const
-export type IncidentLevel = (typeof INCIDENT_LEVELS)[number]
+import type {
+  GroupPurpose,
+  IncidentKind,
+  IncidentLevel,
+  NetworkType,
+  ProbeKind,
+  VantageRole,
+} from '@vigil/model'
 
 export const NEWS_SOURCE_TYPES = ['rss', 'atom', 'html'] as const
 export type NewsSourceType = (typeof NEWS_SOURCE_TYPES)[number]
@@ -33,6 +34,8 @@ export interface Network {
   /** Autonomous system number, e.g. 9198 for Kazakhtelecom. */
   asn: number
   name: string | undefined
+  /** Mobile or fixed access; `unknown` when the config does not say. */
+  type: NetworkType
 }
 
 /** The vantage point this process measures from. */

@@ -20,7 +20,7 @@ describe('the shipped config/kazakhstan.yaml', () => {
     const config = await loadConfig(file, {})
     expect(config.country).toBe('KZ')
     expect(config.vantage).toMatchObject({ id: 'kz-almaty-1', role: 'in_country', region: 'Almaty' })
-    expect(config.vantage.network).toEqual({ asn: 9198, name: 'Kazakhtelecom' })
+    expect(config.vantage.network).toEqual({ asn: 9198, name: 'Kazakhtelecom', type: 'unknown' })
   })
 
   it('declares the nine rally cities with their zones', async () => {
@@ -126,6 +126,7 @@ describe('the shipped config/kazakhstan.yaml', () => {
       VIGIL_VANTAGE_REGION: 'Frankfurt',
       VIGIL_VANTAGE_ASN: 'AS24940',
       VIGIL_VANTAGE_NETWORK: 'Hetzner',
+      VIGIL_VANTAGE_NETWORK_TYPE: 'fixed',
       VIGIL_SMTP_USER: 'vigil',
       VIGIL_SMTP_PASSWORD: 's3cret',
     })
@@ -134,7 +135,7 @@ describe('the shipped config/kazakhstan.yaml', () => {
       role: 'control',
       country: 'DE',
       region: 'Frankfurt',
-      network: { asn: 24940, name: 'Hetzner' },
+      network: { asn: 24940, name: 'Hetzner', type: 'fixed' },
     })
     expect(config.smtp).toMatchObject({ user: 'vigil', password: 's3cret' })
   })

@@ -13,7 +13,7 @@ describe('parseConfig on a valid file', () => {
       role: 'in_country',
       country: 'KZ',
       region: 'Almaty',
-      network: { asn: 9198, name: undefined },
+      network: { asn: 9198, name: undefined, type: 'unknown' },
     })
     const [social, control] = config.targetGroups
     expect(social?.interval).toBe(300_000)

@@ -2,6 +2,7 @@
 // A scope's share of successful probes (the latest result of each series in the window) is compared with
 // its baseline, the median of the same share over past hours; the drop must be confirmed by several
 // targets and vantages, and by control targets failing too, before it counts.
+import type { BlackoutEvidence, MonitorOfflineEvidence } from '@vigil/model'
 import { groupBy, median, round, share } from './stats.js'
 import type {
   DetectionSettings,
@@ -110,11 +111,13 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
         failingTargets: assessment.failingTargets,
         failingVantages: assessment.failingVantages,
         controlFailing: assessment.controlFailing,
+        controlTargets: assessment.controlTargets,
         outsideInFailing: assessment.outsideInFailing,
+        outsideInTargets: assessment.outsideInTargets,
         failures: assessment.failures,
         confirmed: assessment.confirmed,
         silentVantages: silent,
-      },
+      } satisfies BlackoutEvidence,
     })
   }
 
@@ -133,10 +136,10 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
       recovered: false,
       summary: `Monitor offline: ${vantageId}`,
       evidence: {
-        controlGroup: settings.monitorOffline.group,
+        controlGroup: settings.monitorOffline.group ?? null,
         controlFailing: detail.failing,
         controlSeries: detail.total,
-      },
+      } satisfies MonitorOfflineEvidence,
     })
   }
   // Vantages whose control check passes are reported healthy so an open monitor-offline incident resolves.
@@ -153,10 +156,10 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
       recovered: true,
       summary: `Monitor offline: ${vantageId}`,
       evidence: {
-        controlGroup: settings.monitorOffline.group,
+        controlGroup: settings.monitorOffline.group ?? null,
         controlFailing: list.filter((s) => !s.ok).length,
         controlSeries: list.length,
-      },
+      } satisfies MonitorOfflineEvidence,
     })
   }
   return { signals, offlineVantages }
@@ -171,7 +174,10 @@ interface Assessment {
   failingTargets: string[]
   failingVantages: string[]
   controlFailing: boolean | null
+  /** In-country control targets failing, of those probed (counts for the evidence; the decision is above). */
+  controlTargets: { failing: number; total: number }
   outsideInFailing: number
+  outsideInTargets: number
   failures: Record<string, number>
   confirmed: boolean
 }
@@ -195,6 +201,12 @@ function assess(
       : inCountryControl.filter((s) => !s.ok).length * 2 >= inCountryControl.length
   const outsideInFailing = new Set(failing.filter((s) => s.purpose === 'outside_in').map((s) => s.targetId))
     .size
+  const outsideInTargets = new Set(samples.filter((s) => s.purpose === 'outside_in').map((s) => s.targetId))
+    .size
+  const controlTargets = {
+    failing: new Set(inCountryControl.filter((s) => !s.ok).map((s) => s.targetId)).size,
+    total: new Set(inCountryControl.map((s) => s.targetId)).size,
+  }
   // Outside-in probes need no control: the endpoints are in the country and the vantage is not.
   const controlSatisfied =
     !t.requireControlFailure || controlFailing === true || outsideInFailing >= t.minTargets
@@ -216,7 +228,9 @@ function assess(
     failingTargets,
     failingVantages,
     controlFailing,
+    controlTargets,
     outsideInFailing,
+    outsideInTargets,
     failures,
     confirmed: confirmed && raw !== null,
   }

@@ -1,5 +1,11 @@
 // Signals seen from one vantage: services blocked while the control set answers, DNS answers tampered
 // with, and connections that succeed but far slower than usual (throttling).
+import type {
+  DnsTamperingEvidence,
+  ServiceBlockingEvidence,
+  SlowTarget,
+  ThrottlingEvidence,
+} from '@vigil/model'
 import { groupBy, round, share } from './stats.js'
 import type { DetectionSettings, DurationBaseline, DurationWindow, SeriesSample, Signal } from './types.js'
 
@@ -46,7 +52,7 @@ export function detectServiceBlocking(
               items.length,
             ]),
           ),
-        },
+        } satisfies ServiceBlockingEvidence,
       })
     }
   }
@@ -69,7 +75,10 @@ export function detectDnsTampering(samples: readonly SeriesSample[], offline: Re
       level: tampered.length === 0 ? null : tampered.length >= 3 ? 'critical' : 'warning',
       recovered: tampered.length === 0,
       summary: `DNS tampering seen from ${vantageId}`,
-      evidence: { tamperedTargets: [...new Set(tampered)].sort(), dnsSeries: list.length },
+      evidence: {
+        tamperedTargets: [...new Set(tampered)].sort(),
+        dnsSeries: list.length,
+      } satisfies DnsTamperingEvidence,
     })
   }
   return signals
@@ -87,13 +96,7 @@ export function detectThrottling(
   for (const [key, list] of groupBy(windows, (w) => `${w.vantageId}\u0000${w.group ?? ''}`)) {
     const [vantageId, group] = key.split('\u0000') as [string, string]
     if (offline.has(vantageId) || group === '') continue
-    const slow: Array<{
-      target: string
-      kind: string
-      medianMs: number
-      baselineMs: number
-      factor: number
-    }> = []
+    const slow: SlowTarget[] = []
     let compared = 0
     for (const window of list) {
       const base = baseline.get(`${window.vantageId}\u0000${window.targetId}\u0000${window.kind}`)
@@ -124,7 +127,12 @@ export function detectThrottling(
       level: slowTargets.size >= 2 ? 'warning' : null,
       recovered: slowTargets.size === 0,
       summary: `Throttling: ${group}`,
-      evidence: { group, factorThreshold: t.factor, slow, comparedSeries: compared },
+      evidence: {
+        group,
+        factorThreshold: t.factor,
+        slow,
+        comparedSeries: compared,
+      } satisfies ThrottlingEvidence,
     })
   }
   return signals

@@ -1,7 +1,9 @@
 // What detection reads (the latest measurement of every series in the window, history for baselines,
 // vantage liveness) and what it says (signals with their evidence). Plain data, no I/O.
 
-export type VantageRole = 'in_country' | 'outside' | 'control'
+import type { IncidentKind, IncidentScopeType, NetworkType, VantageRole } from '@vigil/model'
+
+export type { NetworkType, VantageRole }
 export type Level = 'warning' | 'critical'
 
 /** The latest measurement of one series (vantage, target, kind) inside the detection window. */
@@ -15,7 +17,10 @@ export interface SeriesSample {
   purpose: 'service' | 'control' | 'outside_in' | null
   /** The region the measurement speaks for (null for a vantage abroad probing its own controls). */
   region: string | null
+  /** The registered vantage's AS number. */
   asn: number | null
+  /** The registered vantage's network type; unknown when not given. */
+  networkType?: NetworkType
   ok: boolean
   failure: string | null
   durationMs: number | null
@@ -34,7 +39,8 @@ export interface VantageLiveness {
   vantageId: string
   role: VantageRole
   region: string | null
-  /** Latest measurement or heartbeat received from it; null when never seen. */
+  networkType?: NetworkType
+  /** Latest measurement or heartbeat received from it (the api's clock); null when never seen. */
   lastSeenAt: Date | null
 }
 
@@ -77,13 +83,17 @@ export interface DetectionSettings {
   controlGroups: Record<string, string | undefined>
 }
 
-export type SignalKind = 'blackout' | 'service_blocking' | 'throttling' | 'dns_tampering' | 'monitor_offline'
+/** The incident kinds detection decides (the others come from certwatch and newswatch). */
+export type SignalKind = Extract<
+  IncidentKind,
+  'blackout' | 'service_blocking' | 'throttling' | 'dns_tampering' | 'monitor_offline'
+>
 
 /** What detection found in one evaluation. `level: null` means the scope is watched and healthy. */
 export interface Signal {
   identity: string
   kind: SignalKind
-  scopeType: 'country' | 'region' | 'network' | 'vantage'
+  scopeType: Extract<IncidentScopeType, 'country' | 'region' | 'network' | 'vantage'>
   scope: string
   region: string | null
   vantageId: string | null

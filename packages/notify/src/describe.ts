@@ -1,6 +1,7 @@
 // Incidents in words and figures, shared by every channel: titles, places, the evidence behind a decision
 // and the links to follow. Everything returned is plain text; channels escape it for their format.
 import type { VigilConfig } from '@vigil/config'
+import { type BlackoutEvidence, type DetentionCount, readEvidence } from '@vigil/model'
 import type { Incident, IncidentKind } from '@vigil/store'
 
 export const KIND_TITLES: Record<IncidentKind, string> = {
@@ -20,7 +21,8 @@ export interface EvidenceLine {
 
 export interface SourceLink {
   title: string
-  url: string
+  /** Null when the item had no address. */
+  url: string | null
 }
 
 /** Where an incident happened, as people name it: the region, else the scope (a network, a vantage...). */
@@ -46,7 +48,7 @@ export function zoneOf(config: VigilConfig, incident: Incident): string {
   return config.regions.find((region) => region.name === name)?.timeZone ?? 'UTC'
 }
 
-const QUALIFIER_WORDS: Record<string, string> = {
+const QUALIFIER_WORDS: Record<DetentionCount['qualifier'], string> = {
   exact: '',
   approx: 'about',
   at_least: 'at least',
@@ -54,18 +56,13 @@ const QUALIFIER_WORDS: Record<string, string> = {
 }
 
 /** `about 700`, `at least 100`, `12`. */
-export function describeCount(count: unknown): string | undefined {
-  if (!count || typeof count !== 'object') return undefined
-  const { value, qualifier } = count as { value?: unknown; qualifier?: unknown }
-  if (typeof value !== 'number') return undefined
-  const word = typeof qualifier === 'string' ? (QUALIFIER_WORDS[qualifier] ?? '') : ''
-  return word ? `${word} ${value}` : String(value)
+export function describeCount(count: DetentionCount | null | undefined): string | undefined {
+  if (!count) return undefined
+  const word = QUALIFIER_WORDS[count.qualifier]
+  return word ? `${word} ${count.value}` : String(count.value)
 }
 
-/**
- * The detention report an incident carries in its evidence: `{ version, day, cities, count: { value,
- * qualifier }, people, title, evidence, sources: [{ title, url }] }` (fields may be missing).
- */
+/** The detention report an incident carries, as the email and other channels show it. */
 export interface DetentionDetails {
   version: number
   day: string | undefined
@@ -74,114 +71,163 @@ export interface DetentionDetails {
   people: string[]
   title: string | undefined
   sentence: string | undefined
+  /** Every outlet's item, with its title and address (the address null when the feed gave none). */
   sources: SourceLink[]
 }
 
+/** Reads a detention report's typed evidence; evidence that does not fit gives an empty report, never a guess. */
 export function detentionDetails(incident: Incident): DetentionDetails {
-  const evidence = incident.evidence
-  const version = typeof evidence.version === 'number' ? evidence.version : 1
-  const sources: SourceLink[] = []
-  if (Array.isArray(evidence.sources)) {
-    for (const source of evidence.sources) {
-      if (typeof source === 'string') sources.push({ title: source, url: source })
-      else if (source && typeof source === 'object' && typeof source.url === 'string') {
-        const title = [source.source, source.title].filter((part) => typeof part === 'string').join(': ')
-        sources.push({ title: title || source.url, url: source.url })
-      }
-    }
-  }
-  const cities = strings(evidence.cities)
+  const read = readEvidence(incident.kind, incident.evidence)
+  const e = read.kind === 'detention_report' && read.evidence ? read.evidence : undefined
+  const cities = e?.cities ?? []
   return {
-    version,
-    day: typeof evidence.day === 'string' ? evidence.day : undefined,
+    version: e?.version ?? 1,
+    day: e?.day ?? undefined,
     cities: cities.length > 0 ? cities : incident.region ? [incident.region] : [],
-    count: describeCount(evidence.count ?? evidence.maxCount),
-    people: strings(evidence.people),
-    title: typeof evidence.title === 'string' ? evidence.title : undefined,
-    sentence: typeof evidence.evidence === 'string' ? evidence.evidence : undefined,
-    sources,
+    count: describeCount(e?.count),
+    people: e?.people ?? [],
+    title: e?.title,
+    sentence: e?.evidence,
+    sources: (e?.sources ?? []).map((source) => ({
+      title: source.source ? `${source.source}: ${source.title}` : source.title,
+      url: source.url,
+    })),
   }
 }
 
-/** The figures behind an incident, one line each. */
+/**
+ * The figures behind an incident, one line each, read from its kind's typed evidence. Evidence that does
+ * not match its kind's schema is said to be unreadable, with the field at fault.
+ */
 export function describeEvidence(incident: Incident): EvidenceLine[] {
-  const e = incident.evidence
-  const lines: EvidenceLine[] = []
-  if (incident.kind === 'detention_report') {
-    const report = detentionDetails(incident)
-    if (report.cities.length > 0) lines.push({ label: 'City', value: report.cities.join(', ') })
-    if (report.day) lines.push({ label: 'Date', value: report.day })
-    if (report.count) lines.push({ label: 'Detained', value: report.count })
-    // Figures the reports give per city, apart from the total above.
-    const perCity = Array.isArray(incident.evidence.cityCounts)
-      ? incident.evidence.cityCounts
-          .filter((entry): entry is { city: string } => typeof entry?.city === 'string')
-          .map((entry) => `${entry.city}: ${describeCount(entry) ?? 'count not given'}`)
-      : []
-    if (perCity.length > 0) lines.push({ label: 'Per city', value: perCity.join('; ') })
-    if (report.people.length > 0) lines.push({ label: 'Named', value: report.people.join(', ') })
-    if (report.title) lines.push({ label: 'Headline', value: report.title })
-    if (report.sentence) lines.push({ label: 'Evidence', value: report.sentence })
-    return lines
-  }
-  const used = new Set<string>()
-  const take = (key: string) => {
-    used.add(key)
-    return e[key]
-  }
-  const share = take('share')
-  const baseline = take('baseline')
-  const ratio = take('ratio')
-  if (typeof share === 'number') {
-    const parts = [`${percent(share)} of probes succeed`]
-    const hours = take('baselineHours')
-    if (typeof baseline === 'number') {
-      // Without enough history the detector assumes full availability; say so rather than claim a norm.
-      parts.push(
-        hours === 0
-          ? `(no history yet: compared with ${percent(baseline)})`
-          : `against ${percent(baseline)} normally`,
+  const read = readEvidence(incident.kind, incident.evidence)
+  if (read.evidence === null) return [{ label: 'Evidence', value: `unreadable (${read.problem})` }]
+  switch (read.kind) {
+    case 'detention_report': {
+      const report = detentionDetails(incident)
+      const lines: EvidenceLine[] = []
+      if (report.cities.length > 0) lines.push({ label: 'City', value: report.cities.join(', ') })
+      if (report.day) lines.push({ label: 'Date', value: report.day })
+      if (report.count) lines.push({ label: 'Detained', value: report.count })
+      // Figures the reports give per city, apart from the total above.
+      const perCity = (read.evidence.cityCounts ?? []).map(
+        (entry) => `${entry.city}: ${describeCount(entry) ?? 'count not given'}`,
       )
+      if (perCity.length > 0) lines.push({ label: 'Per city', value: perCity.join('; ') })
+      if (report.people.length > 0) lines.push({ label: 'Named', value: report.people.join(', ') })
+      if (report.title) lines.push({ label: 'Headline', value: report.title })
+      if (report.sentence) lines.push({ label: 'Evidence', value: report.sentence })
+      return lines
     }
-    if (typeof ratio === 'number') parts.push(`(${ratio.toFixed(2)} of baseline)`)
-    lines.push({ label: 'Successful probes', value: parts.join(' ') })
+    case 'blackout':
+      return blackoutLines(read.evidence)
+    case 'service_blocking': {
+      const e = read.evidence
+      return [
+        { label: 'Service group', value: e.group },
+        { label: 'Failing', value: `${percent(e.failureShare)} of its probes` },
+        { label: 'Control group', value: `${e.controlGroup}: ${percent(e.controlSuccessShare)} succeed` },
+        ...(e.blockedTargets.length > 0
+          ? [{ label: `Targets blocked (${e.blockedTargets.length})`, value: list(e.blockedTargets) }]
+          : []),
+        ...failureLines(e.failures),
+      ]
+    }
+    case 'throttling': {
+      const e = read.evidence
+      const slow = [...e.slow].sort((a, b) => b.factor - a.factor)
+      return [
+        { label: 'Service group', value: e.group },
+        {
+          label: `Slow targets (${slow.length} of ${e.comparedSeries} compared)`,
+          value:
+            slow.length === 0
+              ? 'none'
+              : list(
+                  slow.map(
+                    (t) =>
+                      `${t.target} (${t.kind}) ${t.medianMs} ms against ${t.baselineMs} ms usually, ×${t.factor}`,
+                  ),
+                ),
+        },
+        { label: 'Threshold', value: `×${e.factorThreshold} the usual time` },
+      ]
+    }
+    case 'dns_tampering': {
+      const e = read.evidence
+      return [
+        {
+          label: `Tampered answers (${e.tamperedTargets.length} of ${e.dnsSeries} DNS probes)`,
+          value: list(e.tamperedTargets),
+        },
+      ]
+    }
+    case 'https_interception': {
+      const e = read.evidence
+      const lines: EvidenceLine[] = [
+        { label: 'Verdict', value: e.verdict },
+        { label: `Hosts (${e.hosts.length})`, value: list(e.hosts) },
+      ]
+      if (e.knownInterception) lines.push({ label: 'Known interception root', value: e.knownInterception })
+      if (e.interceptorSubject) lines.push({ label: 'Presented by', value: e.interceptorSubject })
+      if (e.interceptorIssuer) lines.push({ label: 'Issued by', value: e.interceptorIssuer })
+      if (e.interceptorSpki) lines.push({ label: 'Key (SPKI SHA-256)', value: e.interceptorSpki })
+      return lines
+    }
+    case 'monitor_offline': {
+      const e = read.evidence
+      return [
+        {
+          label: 'Control targets',
+          value: `${e.controlFailing} of ${e.controlSeries} failing${e.controlGroup ? ` (${e.controlGroup})` : ''}`,
+        },
+      ]
+    }
   }
-  const series = take('series')
-  const failingSeries = take('failingSeries')
-  if (typeof series === 'number' && typeof failingSeries === 'number') {
-    lines.push({ label: 'Failing probe series', value: `${failingSeries} of ${series}` })
+}
+
+function blackoutLines(e: BlackoutEvidence): EvidenceLine[] {
+  const lines: EvidenceLine[] = []
+  // Without enough history the detector assumes full availability; say so rather than claim a norm.
+  const against =
+    e.baselineHours === 0
+      ? `(no history yet: compared with ${percent(e.baseline)})`
+      : `against ${percent(e.baseline)} normally`
+  lines.push({
+    label: 'Successful probes',
+    value: `${percent(e.share)} of probes succeed ${against} (${e.ratio.toFixed(2)} of baseline)`,
+  })
+  lines.push({ label: 'Failing probe series', value: `${e.failingSeries} of ${e.series}` })
+  if (e.failingTargets.length > 0)
+    lines.push({ label: `Targets affected (${e.failingTargets.length})`, value: list(e.failingTargets) })
+  if (e.failingVantages.length > 0)
+    lines.push({ label: `Vantages affected (${e.failingVantages.length})`, value: list(e.failingVantages) })
+  if (e.controlTargets && e.controlTargets.total > 0) {
+    lines.push({
+      label: 'Control targets',
+      value: `${e.controlTargets.failing} of ${e.controlTargets.total} failing from in-country vantages`,
+    })
+  } else if (e.controlFailing !== null) {
+    lines.push({ label: 'Control targets', value: e.controlFailing ? 'failing too' : 'still reachable' })
   }
-  const targets = strings(take('failingTargets'))
-  if (targets.length > 0) lines.push({ label: `Targets affected (${targets.length})`, value: list(targets) })
-  const vantages = strings(take('failingVantages'))
-  if (vantages.length > 0)
-    lines.push({ label: `Vantages affected (${vantages.length})`, value: list(vantages) })
-  const control = take('controlFailing')
-  if (typeof control === 'boolean') {
-    lines.push({ label: 'Control targets', value: control ? 'failing too' : 'still reachable' })
+  if (e.outsideInFailing > 0) {
+    lines.push({
+      label: 'Outside-in probes failing',
+      value: e.outsideInTargets
+        ? `${e.outsideInFailing} of ${e.outsideInTargets} in-country endpoints probed from abroad`
+        : String(e.outsideInFailing),
+    })
   }
-  const outsideIn = take('outsideInFailing')
-  if (typeof outsideIn === 'number' && outsideIn > 0) {
-    lines.push({ label: 'Outside-in probes failing', value: String(outsideIn) })
-  }
-  take('confirmed')
-  take('recoveringSince')
-  const silent = strings(take('silentVantages'))
-  if (silent.length > 0) lines.push({ label: 'Silent vantages', value: list(silent) })
-  const failures = take('failures')
-  if (failures && typeof failures === 'object' && !Array.isArray(failures)) {
-    const counts = Object.entries(failures as Record<string, unknown>)
-      .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
-      .sort((a, b) => b[1] - a[1])
-      .map(([failure, n]) => `${failure} ×${n}`)
-    if (counts.length > 0) lines.push({ label: 'Failures', value: list(counts) })
-  }
-  for (const [key, value] of Object.entries(e)) {
-    if (used.has(key) || value === null || value === undefined) continue
-    const text = scalarText(value)
-    if (text !== undefined) lines.push({ label: key, value: text })
-  }
+  if (e.silentVantages.length > 0) lines.push({ label: 'Silent vantages', value: list(e.silentVantages) })
+  lines.push(...failureLines(e.failures))
   return lines
+}
+
+function failureLines(failures: Record<string, number>): EvidenceLine[] {
+  const counts = Object.entries(failures)
+    .sort((a, b) => b[1] - a[1])
+    .map(([failure, n]) => `${failure} ×${n}`)
+  return counts.length > 0 ? [{ label: 'Failures', value: list(counts) }] : []
 }
 
 /** The api query for the incident's kind and place from its start, if the api's address is configured. */
@@ -217,22 +263,9 @@ function percent(share: number): string {
   return `${Math.round(share * 100)}%`
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
-}
-
 // Long lists are cut so one message stays readable; the api has the rest.
 function list(values: string[], max = 12): string {
   return values.length <= max
     ? values.join(', ')
     : `${values.slice(0, max).join(', ')} and ${values.length - max} more`
-}
-
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) {
-    return list(value.map(String))
-  }
-  return undefined
 }

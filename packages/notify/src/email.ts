@@ -12,6 +12,7 @@ import {
   incidentLink,
   KIND_TITLES,
   placeOf,
+  type SourceLink,
   zoneOf,
 } from './describe.js'
 import { describeTime, localTime } from './time.js'
@@ -60,7 +61,10 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
       ...(section.sources.length > 0
         ? [
             '  Sources:',
-            ...section.sources.map((s) => `    - ${s.title === s.url ? s.url : `${s.title} <${s.url}>`}`),
+            ...section.sources.map(
+              (s) =>
+                `    - ${s.url === null ? s.title : s.title === s.url ? s.url : `${s.title} <${s.url}>`}`,
+            ),
           ]
         : []),
       ...(section.link ? [`  Details: ${section.link}`] : []),
@@ -86,7 +90,9 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
         ...(section.sources.length > 0
           ? [
               '<p>Sources:</p><ul>',
-              ...section.sources.map((s) => `<li>${anchor(s.url, s.title)}</li>`),
+              ...section.sources.map(
+                (s) => `<li>${s.url === null ? escapeHtml(s.title) : anchor(s.url, s.title)}</li>`,
+              ),
               '</ul>',
             ]
           : []),
@@ -129,7 +135,7 @@ export function renderSubject(bundle: NotificationBundle, config: VigilConfig): 
 export interface Section {
   heading: string
   lines: EvidenceLine[]
-  sources: Array<{ title: string; url: string }>
+  sources: SourceLink[]
   link: string | undefined
 }
 

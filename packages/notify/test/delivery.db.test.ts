@@ -1,7 +1,9 @@
 // The notifier end to end against the real store, a real SMTP server and a real webhook receiver on
 // loopback: exactly one email per event even when SMTP is down, a worker dies mid-send, or two race.
+
 import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
+import type { BlackoutEvidence, DetentionReportEvidence } from '@vigil/model'
 import { createNotifier, type Notifier, type NotifierDeps } from '@vigil/notify'
 import {
   createSilence,
@@ -73,8 +75,14 @@ function blackout(region: string, when: Date): IncidentSignal {
       failingTargets: ['kz/egov', 'kz/tengrinews', 'kz/kaztelecom'],
       failingVantages: ['kz-almaty-1', 'outside-fra-1'],
       controlFailing: true,
+      controlTargets: { failing: 2, total: 2 },
+      baselineHours: 72,
+      outsideInFailing: 3,
+      outsideInTargets: 3,
+      confirmed: true,
+      silentVantages: [],
       failures: { generic_timeout_error: 17, connection_reset: 6 },
-    },
+    } satisfies BlackoutEvidence,
     at: when,
   }
 }
@@ -90,6 +98,8 @@ function detentionReport(version: number, when: Date, title: string): IncidentSi
     state: 'firing',
     summary: title,
     evidence: {
+      reportId: 41,
+      update: version > 1,
       version,
       day: '2019-07-06',
       cities: ['Almaty'],
@@ -101,7 +111,7 @@ function detentionReport(version: number, when: Date, title: string): IncidentSi
         { source: 'Radio Azattyq', title, url: 'https://rus.azattyq.org/a/30042123.html' },
         { source: 'Vlast.kz', title: 'Задержания на митинге', url: 'https://vlast.kz/novosti/34700.html' },
       ],
-    },
+    } satisfies DetentionReportEvidence,
     at: when,
   }
 }

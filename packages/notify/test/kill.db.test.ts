@@ -31,7 +31,7 @@ describe('a notifier killed mid-send', () => {
           level: 'critical',
           state: 'firing',
           summary: 'Internet blackout in Almaty',
-          evidence: { share: 0.02, baseline: 0.96, ratio: 0.02 },
+          evidence: { share: 0.02, baseline: 0.96, ratio: 0.02 }, // unread here: only the planning counts
           at: RALLY,
         })
         const planner = createNotifier({ config, sql: store.sql, now: () => RALLY })

@@ -1,5 +1,6 @@
 // The notifier's decisions on plain data: routing, silences, grouping, events, idempotency keys, and what
 // an email and a webhook payload say.
+import type { BlackoutEvidence, DetentionReportEvidence } from '@vigil/model'
 import {
   buildWebhookPayload,
   decideNotifications,
@@ -30,7 +31,22 @@ function blackout(id: number, region: string, at: Date, overrides: Partial<Incid
     level: 'critical',
     state: 'firing',
     summary: `Internet blackout in ${region}`,
-    evidence: { share: 0.04, baseline: 0.97, ratio: 0.04, failingTargets: ['kz/gov', 'kz/tengrinews'] },
+    evidence: {
+      share: 0.04,
+      baseline: 0.97,
+      baselineHours: 72,
+      ratio: 0.04,
+      series: 12,
+      failingSeries: 11,
+      failingTargets: ['kz/gov', 'kz/tengrinews'],
+      failingVantages: ['kz-almaty-1'],
+      controlFailing: true,
+      controlTargets: { failing: 2, total: 2 },
+      outsideInFailing: 0,
+      failures: { generic_timeout_error: 11 },
+      confirmed: true,
+      silentVantages: [],
+    } satisfies BlackoutEvidence,
     startedAt: at,
     firingAt: at,
     resolvedAt: null,
@@ -57,6 +73,8 @@ function detention(
     state: 'firing',
     summary: title,
     evidence: {
+      reportId: id,
+      update: version > 1,
       version,
       day: '2019-07-06',
       cities: ['Almaty'],
@@ -68,7 +86,7 @@ function detention(
         { source: 'Radio Azattyq', title, url: 'https://rus.azattyq.org/a/30042123.html' },
         { source: 'Vlast.kz', title: 'Задержания', url: 'https://vlast.kz/novosti/34700.html' },
       ],
-    },
+    } satisfies DetentionReportEvidence,
     startedAt: at,
     firingAt: at,
     resolvedAt: null,

@@ -2,6 +2,7 @@
 // measurements in them and on the baseline days before, incidents, interception verdicts, detention
 // reports and imported IODA and OONI data. The thin I/O edge in front of buildRallyReport.
 import { localTimeToInstant, rallyWindows, resolveRegion, type VigilConfig } from '@vigil/config'
+import { dayProblem } from '@vigil/model'
 import {
   queryIncidents,
   queryObservatoryEvents,
@@ -42,9 +43,8 @@ export function windowsOfDay(
   date: string,
   city?: string,
 ): Omit<CityWindowData, 'buckets' | 'history'>[] {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-    throw new RallyReportRequestError(`not a date: ${date} (expected YYYY-MM-DD)`)
-  }
+  const problem = dayProblem(date)
+  if (problem) throw new RallyReportRequestError(`not a day Vigil can report on: ${date} (${problem})`)
   const wanted = city === undefined ? undefined : resolveRegion(config, city)
   if (city !== undefined && !wanted)
     throw new RallyReportRequestError(`no region called "${city}" in the config`)

@@ -1,6 +1,7 @@
 // Agent tokens and heartbeats: who may upload for which vantage (a token is shown once and kept only as
 // its SHA-256), and what each vantage last said about itself.
 import { createHash, randomBytes } from 'node:crypto'
+import type { Vantage } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 import type { VantageRecord } from './vantages.js'
 
@@ -29,8 +30,9 @@ export function hashAgentToken(token: string): string {
 /** Inserts the vantage unless it exists; an existing row is left as it is. Returns true when inserted. */
 export async function ensureVantage(sql: Sql | TransactionSql, vantage: VantageRecord): Promise<boolean> {
   const result = await sql`
-    insert into vantages (id, country, region, asn, network, role)
-    values (${vantage.id}, ${vantage.country}, ${vantage.region}, ${vantage.asn}, ${vantage.network}, ${vantage.role})
+    insert into vantages (id, country, region, asn, network, role, network_type)
+    values (${vantage.id}, ${vantage.country}, ${vantage.region}, ${vantage.asn}, ${vantage.network},
+            ${vantage.role}, ${vantage.networkType ?? 'unknown'})
     on conflict (id) do nothing`
   return result.count === 1
 }
@@ -103,36 +105,46 @@ export async function recordHeartbeat(sql: Sql | TransactionSql, heartbeat: Hear
   return skew
 }
 
-export interface VantageHealth {
-  id: string
-  country: string
-  region: string | null
-  role: string
+export interface VantageHealth extends Vantage {
   lastSeenAt: Date | null
+  /** The api's clock when the last heartbeat arrived. */
   lastHeartbeatAt: Date | null
-  /** The newest measured_at stored for the vantage. */
+  /** The newest measured_at stored for the vantage (the vantage's clock; never later than its receipt plus the tolerance). */
   lastMeasurementAt: Date | null
+  /** The api's clock when the newest of its measurements measured in the last two days arrived. */
+  lastReceivedAt: Date | null
   spoolBacklog: number | null
   clockSkewMs: number | null
   agentVersion: string | null
 }
 
-export async function listVantageHealth(sql: Sql | TransactionSql): Promise<VantageHealth[]> {
-  // One index probe per vantage on (vantage_id, measured_at), not a scan of the measurements.
+export async function listVantageHealth(
+  sql: Sql | TransactionSql,
+  now: Date = new Date(),
+): Promise<VantageHealth[]> {
+  // Index probes per vantage on (vantage_id, measured_at), not a scan of the measurements; receipt times
+  // are read over the last two days only, which is all liveness needs.
+  const recent = new Date(now.getTime() - 2 * 86_400_000)
   const rows = await sql<VantageHealthDbRow[]>`
-    select v.id, v.country, v.region, v.role, v.last_seen_at, v.last_heartbeat_at, v.spool_backlog,
-           v.clock_skew_ms, v.agent_version,
-           (select max(m.measured_at) from measurements m where m.vantage_id = v.id) as last_measurement_at
+    select v.id, v.country, v.region, v.asn, v.network, v.network_type, v.role, v.last_seen_at,
+           v.last_heartbeat_at, v.spool_backlog, v.clock_skew_ms, v.agent_version,
+           (select max(m.measured_at) from measurements m where m.vantage_id = v.id) as last_measurement_at,
+           (select max(m.received_at) from measurements m
+            where m.vantage_id = v.id and m.measured_at >= ${recent}) as last_received_at
     from vantages v
     order by v.id`
   return rows.map((row) => ({
     id: row.id,
     country: row.country,
     region: row.region,
+    asn: row.asn,
+    network: row.network,
+    networkType: row.network_type,
     role: row.role,
     lastSeenAt: row.last_seen_at,
     lastHeartbeatAt: row.last_heartbeat_at,
     lastMeasurementAt: row.last_measurement_at,
+    lastReceivedAt: row.last_received_at,
     spoolBacklog: row.spool_backlog,
     clockSkewMs: row.clock_skew_ms,
     agentVersion: row.agent_version,
@@ -141,9 +153,13 @@ export async function listVantageHealth(sql: Sql | TransactionSql): Promise<Vant
 
 export type VantageStatus = 'online' | 'silent' | 'never_seen'
 
-/** Online when heard from (a heartbeat or a measurement) within `silenceAfterMs`; silent after that. */
+/**
+ * Online when heard from (a heartbeat or a measurement arriving) within `silenceAfterMs`; silent after
+ * that. Only the api's receipt times count: a vantage's own clock (measuredAt) could keep it "online"
+ * forever by claiming a time in the future.
+ */
 export function vantageStatus(vantage: VantageHealth, now: Date, silenceAfterMs: number): VantageStatus {
-  const times = [vantage.lastHeartbeatAt, vantage.lastSeenAt, vantage.lastMeasurementAt]
+  const times = [vantage.lastHeartbeatAt, vantage.lastSeenAt, vantage.lastReceivedAt]
     .filter((time): time is Date => time !== null)
     .map((time) => time.getTime())
   if (times.length === 0) return 'never_seen'
@@ -162,10 +178,14 @@ interface VantageHealthDbRow {
   id: string
   country: string
   region: string | null
-  role: string
+  asn: number | null
+  network: string | null
+  network_type: Vantage['networkType']
+  role: Vantage['role']
   last_seen_at: Date | null
   last_heartbeat_at: Date | null
   last_measurement_at: Date | null
+  last_received_at: Date | null
   spool_backlog: number | null
   clock_skew_ms: number | null
   agent_version: string | null

@@ -1,6 +1,12 @@
 // The reads detection needs from the measurements table: the latest result of every series in a window,
 // hourly success shares per scope for baselines, duration medians for throttling, and vantage liveness.
+// Every vantage counts: the local prober's rows (source `vigil`) and agents' uploads (`agent`) alike, each
+// under its registered vantage's role, network and network type. Imported OONI rows are a separate source
+// and stay out of detection and baselines.
+import { type NetworkType, OWN_MEASUREMENT_SOURCES } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
+
+const OWN_SOURCES = [...OWN_MEASUREMENT_SOURCES] as string[]
 
 export interface LatestSeriesRow {
   vantageId: string
@@ -10,14 +16,17 @@ export interface LatestSeriesRow {
   group: string | null
   purpose: 'service' | 'control' | 'outside_in' | null
   region: string | null
+  /** The registered vantage's AS number. */
   asn: number | null
+  /** The registered vantage's network type. */
+  networkType: NetworkType
   ok: boolean
   failure: string | null
   durationMs: number | null
   measuredAt: Date
 }
 
-/** The latest measurement of each (vantage, target, kind) measured in [from, to]. */
+/** The latest measurement of each (vantage, target, kind) measured in [from, to], from every own vantage. */
 export async function latestSeries(
   sql: Sql | TransactionSql,
   from: Date,
@@ -26,12 +35,12 @@ export async function latestSeries(
   return sql<LatestSeriesRow[]>`
     select distinct on (m.vantage_id, m.target_id, m.kind)
       m.vantage_id as "vantageId", v.role as "vantageRole", m.target_id as "targetId", m.kind,
-      t.group_name as "group", t.purpose, m.region, m.asn, m.ok, m.failure, m.duration_ms as "durationMs",
-      m.measured_at as "measuredAt"
+      t.group_name as "group", t.purpose, m.region, v.asn, v.network_type as "networkType", m.ok, m.failure,
+      m.duration_ms as "durationMs", m.measured_at as "measuredAt"
     from measurements m
     join vantages v on v.id = m.vantage_id
     left join targets t on t.id = m.target_id
-    where m.measured_at >= ${from} and m.measured_at <= ${to} and m.source = 'vigil'
+    where m.measured_at >= ${from} and m.measured_at <= ${to} and m.source in ${sql(OWN_SOURCES)}
     order by m.vantage_id, m.target_id, m.kind, m.measured_at desc`
 }
 
@@ -52,10 +61,11 @@ export async function hourlyScopeShares(
   const rows = await sql<
     Array<{ region: string; asn: number | null; in_country: boolean; start: Date; ok: number; total: number }>
   >`
-    select m.region, m.asn, v.role = 'in_country' as in_country, date_trunc('hour', m.measured_at) as start,
+    select m.region, v.asn, v.role = 'in_country' as in_country, date_trunc('hour', m.measured_at) as start,
            count(*) filter (where m.ok)::int as ok, count(*)::int as total
     from measurements m join vantages v on v.id = m.vantage_id
-    where m.measured_at >= ${from} and m.measured_at < ${to} and m.region is not null and m.source = 'vigil'
+    where m.measured_at >= ${from} and m.measured_at < ${to} and m.region is not null
+      and m.source in ${sql(OWN_SOURCES)}
     group by 1, 2, 3, 4`
   const sums = new Map<string, { scope: string; start: Date; ok: number; total: number }>()
   const add = (scope: string, start: Date, ok: number, total: number) => {
@@ -101,7 +111,7 @@ export async function durationMedians(
            count(*)::int as samples
     from measurements m left join targets t on t.id = m.target_id
     where m.measured_at >= ${from} and m.measured_at < ${to} and m.ok and m.duration_ms is not null
-      and m.kind in ('http', 'https', 'tcp', 'tls') and m.source = 'vigil'
+      and m.kind in ('http', 'https', 'tcp', 'tls') and m.source in ${sql(OWN_SOURCES)}
     group by 1, 2, 3, 4`
 }
 
@@ -109,13 +119,17 @@ export interface LivenessRow {
   vantageId: string
   role: 'in_country' | 'outside' | 'control'
   region: string | null
+  networkType: NetworkType
   lastSeenAt: Date | null
 }
 
-/** When each vantage was last heard from: its newest received measurement, or its last heartbeat. */
+/**
+ * When each vantage was last heard from, on the api's clock: its newest received measurement, or its last
+ * heartbeat's receipt. With the registered role, region and network type.
+ */
 export async function vantageLiveness(sql: Sql | TransactionSql, since: Date): Promise<LivenessRow[]> {
   return sql<LivenessRow[]>`
-    select v.id as "vantageId", v.role, v.region,
+    select v.id as "vantageId", v.role, v.region, v.network_type as "networkType",
            greatest(v.last_seen_at, v.last_heartbeat_at,
                     (select max(m.received_at) from measurements m
                      where m.vantage_id = v.id and m.measured_at >= ${since})) as "lastSeenAt"

@@ -1,18 +1,10 @@
 // The incidents table. Detection decides; these functions record the decision: raise (open or update the
 // one open incident of an identity) and resolve.
+import type { IncidentKind, IncidentLevel, IncidentScopeType, IncidentState } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 
-export type IncidentKind =
-  | 'blackout'
-  | 'service_blocking'
-  | 'throttling'
-  | 'dns_tampering'
-  | 'https_interception'
-  | 'detention_report'
-  | 'monitor_offline'
-export type IncidentLevel = 'info' | 'warning' | 'critical'
-export type IncidentState = 'pending' | 'firing' | 'resolved'
-export type IncidentScopeType = 'country' | 'region' | 'network' | 'vantage' | 'target' | 'report'
+// Declared once, in the contracts package; re-exported for the store's readers.
+export type { IncidentKind, IncidentLevel, IncidentScopeType, IncidentState }
 
 export interface IncidentSignal {
   /** Stable identity of what is happening, e.g. `blackout|region|Almaty`; one open incident per identity. */

@@ -35,7 +35,7 @@ export async function insertMeasurementBatch(
            duration_ms, details, source, idempotency_key
     from jsonb_to_recordset((${json}::text)::jsonb) as batch (
       measured_at timestamptz, received_at timestamptz, vantage_id text, target_id text, kind text, region text,
-      asn integer, ok boolean, failure text, duration_ms double precision, details jsonb, source text,
+      asn bigint, ok boolean, failure text, duration_ms double precision, details jsonb, source text,
       idempotency_key text)
     on conflict (idempotency_key) do nothing`
   return result.count

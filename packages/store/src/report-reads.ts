@@ -1,5 +1,6 @@
 // The reads behind rally reports: success counts per region in fixed time buckets, and the interception
 // verdicts seen from each region in a window.
+import { OWN_MEASUREMENT_SOURCES } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 
 type Db = Sql | TransactionSql
@@ -12,7 +13,8 @@ export interface RegionBucketRow {
 }
 
 /**
- * Vigil's own measurements for `regions` in [from, to), counted per region and bucket of `bucketSeconds`
+ * Vigil's own measurements (the local prober's and every agent's; imported OONI rows are reported apart)
+ * for `regions` in [from, to), counted per region and bucket of `bucketSeconds`
  * (buckets aligned to the Unix epoch, so 5-minute buckets start on :00, :05, ...).
  */
 export async function regionAvailabilityBuckets(
@@ -28,7 +30,8 @@ export async function regionAvailabilityBuckets(
            to_timestamp(floor(extract(epoch from measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
            count(*) filter (where ok)::int as ok, count(*)::int as total
     from measurements
-    where measured_at >= ${from} and measured_at < ${to} and source = 'vigil' and region in ${sql(regions as string[])}
+    where measured_at >= ${from} and measured_at < ${to} and source in ${sql([...OWN_MEASUREMENT_SOURCES] as string[])}
+      and region in ${sql(regions as string[])}
     group by 1, 2
     order by 1, 2`
 }

@@ -1,28 +1,27 @@
 // The vantages and targets tables: who measures, and what is measured, as declared in the config.
+import type { NetworkType, Vantage } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 
-export interface VantageRecord {
-  id: string
-  country: string
-  region: string | null
-  asn: number | null
-  network: string | null
-  role: 'in_country' | 'outside' | 'control'
-}
+/** A vantage to register: the model's Vantage, with the network type `unknown` (or kept) when not given. */
+export type VantageRecord = Omit<Vantage, 'networkType'> & { networkType?: NetworkType | undefined }
 
+/** Registers the vantage or replaces its facts (role, region, network) with these. */
 export async function upsertVantage(sql: Sql | TransactionSql, vantage: VantageRecord): Promise<void> {
   await sql`
-    insert into vantages (id, country, region, asn, network, role)
-    values (${vantage.id}, ${vantage.country}, ${vantage.region}, ${vantage.asn}, ${vantage.network}, ${vantage.role})
+    insert into vantages (id, country, region, asn, network, role, network_type)
+    values (${vantage.id}, ${vantage.country}, ${vantage.region}, ${vantage.asn}, ${vantage.network},
+            ${vantage.role}, ${vantage.networkType ?? 'unknown'})
     on conflict (id) do update set
       country = excluded.country, region = excluded.region, asn = excluded.asn,
-      network = excluded.network, role = excluded.role`
+      network = excluded.network, role = excluded.role,
+      network_type = case when ${vantage.networkType ?? null}::text is null
+        then vantages.network_type else excluded.network_type end`
 }
 
-/** One vantage as declared; undefined when no vantage has this id. */
-export async function getVantage(sql: Sql | TransactionSql, id: string): Promise<VantageRecord | undefined> {
-  const [row] = await sql<VantageRecord[]>`
-    select id, country, region, asn, network, role from vantages where id = ${id}`
+/** One vantage as registered; undefined when no vantage has this id. */
+export async function getVantage(sql: Sql | TransactionSql, id: string): Promise<Vantage | undefined> {
+  const [row] = await sql<Vantage[]>`
+    select id, country, region, asn, network, role, network_type as "networkType" from vantages where id = ${id}`
   return row
 }
 

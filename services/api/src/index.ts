@@ -10,7 +10,7 @@ export {
 export { type ApiDeps, buildApp } from './app.js'
 export { type LocalControl, serveLocalControl } from './local-control.js'
 export { type MetricsListener, startMetricsListener } from './metrics-listener.js'
-export { MAX_IMPORT_BYTES, vantageForToken } from './routes/admin.js'
+export { MAX_IMPORT_BYTES, registerTokenVantage, type TokenVantageResult } from './routes/admin.js'
 export {
   CLOCK_SKEW_TOLERANCE_MS,
   type HeartbeatBody,

@@ -1,21 +1,21 @@
 // The certwatch service: rounds of TLS chain checks from this vantage, compared with the control's stored
 // chains and the pins, stored, exported and folded into one incident per interceptor. runOnce/start/stop.
 import { randomUUID } from 'node:crypto'
-import type { VigilConfig } from '@vigil/config'
-import type { CaptureOptions, KnownInterceptionEntry, TlsObservation } from '@vigil/interception'
-import type { Registry } from '@vigil/metrics'
-import { latestControlObservation, type NewTlsObservation, type Sql } from '@vigil/store'
-import cron, { type ScheduledTask } from 'node-cron'
-import type { Logger } from 'pino'
 import {
+  applyInterceptionFindings,
   checkTls,
   fromStoredObservation,
   knownListFromConfig,
   pinsFor,
   type TlsCheck,
   toStoredObservation,
-} from './check.js'
-import { applyInterceptionFindings } from './findings.js'
+} from '@vigil/chain-verdicts'
+import type { VigilConfig } from '@vigil/config'
+import type { CaptureOptions, KnownInterceptionEntry, TlsObservation } from '@vigil/interception'
+import type { Registry } from '@vigil/metrics'
+import { latestControlObservation, type NewTlsObservation, type Sql } from '@vigil/store'
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Logger } from 'pino'
 import { type CertwatchMetrics, createCertwatchMetrics } from './metrics.js'
 import { type CertTarget, certwatchInterval, planCertTargets } from './plan.js'
 

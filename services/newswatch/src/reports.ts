@@ -1,5 +1,6 @@
 // Pure decisions about detention reports: which stored report a new item joins, what it changes, and the
 // incident that tells people about a report.
+import type { DetentionReportEvidence } from '@vigil/model'
 import { type ClusterCandidate, isCountUpdate, mergeCityCounts, mergeCounts, sameEvent } from '@vigil/news'
 import type {
   IncidentLevel,
@@ -126,8 +127,6 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
       sources: report.items.map((item) => ({
         source: item.source,
         title: item.title,
-        link: item.link,
-        // The name the email renderer reads a source's address by; the same value as link.
         url: item.link,
         // A link kept as written because nothing made it absolute: evidence to read with care.
         ...(item.linkUnresolved ? { linkUnresolved: true } : {}),
@@ -135,7 +134,7 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
         ...(item.dateIssue ? { publishedIssue: item.dateIssue } : {}),
         evidence: item.evidence,
       })),
-    },
+    } satisfies DetentionReportEvidence,
     at,
   }
 }

@@ -197,7 +197,7 @@ describe('clustering and incidents', () => {
       version: 2,
       update: true,
       counts: [{ value: 700, qualifier: 'approx' }],
-      sources: [{ source: 'ru', link: 'https://ru.example/1', title: almatyItem.title }],
+      sources: [{ source: 'ru', url: 'https://ru.example/1', title: almatyItem.title }],
     })
   })
 })

@@ -144,9 +144,7 @@ describe('newswatch', () => {
       cities: ['Almaty'],
       count: { value: 700, qualifier: 'approx' },
     })
-    const links = (almatyIncident.evidence.sources as Array<{ link: string; title: string }>).map(
-      (s) => s.link,
-    )
+    const links = (almatyIncident.evidence.sources as Array<{ url: string; title: string }>).map((s) => s.url)
     expect(links.sort()).toEqual([
       `${outlet.url}/kk/2019/07/06/almaty?utm_source=rss`,
       `${outlet.url}/news/2019/07/06/almaty`,

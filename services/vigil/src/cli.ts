@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import { describeError } from '@vigil/errors'
 import { agentCommand } from './commands/agent.js'
-import { agentTokenCommand } from './commands/agent-token.js'
+import { USAGE as AGENT_TOKEN_USAGE, agentTokenCommand } from './commands/agent-token.js'
 import { apiKeyCommand } from './commands/api-key.js'
 import { checkConfigCommand } from './commands/check-config.js'
 import { exportCommand } from './commands/export.js'
@@ -61,8 +61,8 @@ const commands: Record<string, Command> = {
     run: agentCommand,
   },
   'agent-token': {
-    summary: 'create (printed once), list or revoke the tokens agents upload with',
-    usage: 'vigil agent-token create --vantage ID | list | revoke ID [--config FILE] [--data-dir DIR]',
+    summary: 'create (printed once), list or revoke the tokens agents upload with; registers the vantage',
+    usage: `${AGENT_TOKEN_USAGE} [--config FILE] [--data-dir DIR]`,
     run: agentTokenCommand,
   },
   'api-key': {

@@ -13,6 +13,7 @@ export async function registerConfiguredTargets(sql: Sql, config: VigilConfig): 
       asn: vantage.network.asn,
       network: vantage.network.name ?? null,
       role: vantage.role,
+      networkType: vantage.network.type,
     })
     await upsertTargets(
       tx,

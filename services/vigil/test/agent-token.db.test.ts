@@ -45,7 +45,17 @@ it('creates a token once, lists it, and revokes it', async () => {
   expect(stored.hashes).toEqual([hashAgentToken(token)])
   expect(stored.auth).toMatchObject({ vantageId: 'kz-almaty-1' })
 
-  const other = await vigil('create', '--vantage', 'kz-aktau-9')
+  const other = await vigil(
+    'create',
+    '--vantage',
+    'kz-aktau-9',
+    '--role',
+    'in_country',
+    '--region',
+    'Aktau',
+    '--asn',
+    '9198',
+  )
   expect(other.code).toBe(0)
   const list = await vigil('list')
   expect(list.code).toBe(0)
@@ -63,4 +73,91 @@ it('refuses incomplete commands with usage', async () => {
   expect((await vigil('create')).code).toBe(2)
   expect((await vigil('revoke', 'abc')).code).toBe(2)
   expect((await vigil('rotate')).code).toBe(2)
+})
+
+it('registers an agent vantage with its role, region (any of its names), ASN and network type', async () => {
+  const created = await vigil(
+    'create',
+    '--vantage',
+    'kz-shymkent-1',
+    '--role',
+    'in_country',
+    '--region',
+    'Шымкент',
+    '--asn',
+    'AS4200000000',
+    '--network-type',
+    'mobile',
+  )
+  expect(created.code).toBe(0)
+  expect(created.stderr).toContain(
+    'registered vantage kz-shymkent-1 (in_country, Shymkent, AS4200000000, mobile)',
+  )
+  const outside = await vigil('create', '--vantage', 'nl-outside-1', '--role', 'outside', '--country', 'NL')
+  expect(outside.code).toBe(0)
+  const rows = await withStore(
+    (sql) => sql<
+      { id: string; role: string; region: string | null; asn: number | null; network_type: string }[]
+    >`
+      select id, role, region, asn, network_type from vantages where id in ('kz-shymkent-1', 'nl-outside-1')
+      order by id`,
+  )
+  expect(rows).toEqual([
+    {
+      id: 'kz-shymkent-1',
+      role: 'in_country',
+      region: 'Shymkent',
+      asn: 4_200_000_000,
+      network_type: 'mobile',
+    },
+    { id: 'nl-outside-1', role: 'outside', region: null, asn: null, network_type: 'unknown' },
+  ])
+  // A second token for a registered vantage needs no facts again and changes none.
+  expect((await vigil('create', '--vantage', 'kz-shymkent-1')).code).toBe(0)
+  const again = await withStore(
+    (sql) => sql<{ region: string }[]>`select region from vantages where id = 'kz-shymkent-1'`,
+  )
+  expect(again).toEqual([{ region: 'Shymkent' }])
+})
+
+it.each([
+  [['--vantage', 'kz-x-1'], 'vantage kz-x-1 is not registered'],
+  [
+    ['--vantage', 'kz-x-1', '--role', 'in_country', '--asn', '9198'],
+    '--region: an in_country vantage needs its region',
+  ],
+  [
+    ['--vantage', 'kz-x-1', '--role', 'in_country', '--region', 'Atlantis', '--asn', '9198'],
+    '--region: "Atlantis" is not a region',
+  ],
+  [
+    ['--vantage', 'kz-x-1', '--role', 'in_country', '--region', 'Almaty'],
+    '--asn: an in_country vantage needs',
+  ],
+  [
+    ['--vantage', 'kz-x-1', '--role', 'in_country', '--region', 'Almaty', '--asn', '4294967296'],
+    '--asn: "4294967296"',
+  ],
+  [['--vantage', 'kz-x-1', '--role', 'inside', '--region', 'Almaty', '--asn', '9198'], '--role: "inside"'],
+  [
+    [
+      '--vantage',
+      'kz-x-1',
+      '--role',
+      'in_country',
+      '--region',
+      'Almaty',
+      '--asn',
+      '9198',
+      '--network-type',
+      '5g',
+    ],
+    '--network-type: "5g"',
+  ],
+])('refuses a registration that does not fit the config: %j', async (args, message) => {
+  const result = await vigil('create', ...args)
+  expect(result.code).toBe(2)
+  expect(result.stderr).toContain(message)
+  const rows = await withStore((sql) => sql`select id from vantages where id = 'kz-x-1'`)
+  expect(rows).toHaveLength(0)
 })

@@ -1,21 +1,28 @@
 // Administration (admin scope): agent tokens and API keys, created (the secret is in the answer once),
 // listed and revoked; imports of OONI and IODA files. The `vigil` command uses these routes when it finds a
 // running Vigil on its data directory.
-import type { VigilConfig } from '@vigil/config'
+import {
+  configuredVantage,
+  registeredVantage,
+  type VantageRegistration,
+  VantageRegistrationError,
+  type VigilConfig,
+} from '@vigil/config'
+import type { Vantage } from '@vigil/model'
 import { importIodaFiles, importOoniFiles, ObservatoryImportError } from '@vigil/observatories'
 import {
   API_KEY_SCOPES,
   type ApiKeyScope,
   createAgentToken,
   createApiKey,
-  ensureVantage,
   getVantage,
   listAgentTokens,
   listApiKeys,
   revokeAgentToken,
   revokeApiKey,
   type Store,
-  type VantageRecord,
+  type TransactionSql,
+  upsertVantage,
 } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
 
@@ -28,34 +35,50 @@ const idParams = {
   properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
 } as const
 
+/** What `POST /v1/agent-tokens` (and `vigil agent-token create`) says of the vantage a token writes for. */
+export interface TokenVantageResult {
+  /** `registered` (new), `updated` (facts replaced) or `token for` (registered before, unchanged). */
+  action: 'registered' | 'updated' | 'token for'
+  vantage: Vantage
+}
+
 /**
- * The vantage a new agent token writes for: the config's own vantage when it has that id; otherwise an
- * in-country vantage of the config's country, which the operator completes in the config or the store.
+ * The registry entry a new agent token writes for, inside the token's transaction: the facts given
+ * (replacing what was registered), else the vantage as already registered, else the config's own vantage
+ * when the id is its. A new vantage with no facts is refused (a string saying so), since its silence and
+ * its measurements would count for no region.
  */
-export function vantageForToken(config: VigilConfig, id: string): VantageRecord {
-  const { vantage } = config
-  if (vantage.id === id) {
-    return {
-      id,
-      country: vantage.country,
-      region: vantage.region ?? null,
-      asn: vantage.network.asn,
-      network: vantage.network.name ?? null,
-      role: vantage.role,
-    }
+export async function registerTokenVantage(
+  tx: TransactionSql,
+  config: VigilConfig | undefined,
+  id: string,
+  given: Vantage | undefined,
+): Promise<TokenVantageResult | string> {
+  const existing = await getVantage(tx, id)
+  if (given) {
+    await upsertVantage(tx, given)
+    return { action: existing ? 'updated' : 'registered', vantage: given }
   }
-  return { id, country: config.country, region: null, asn: null, network: null, role: 'in_country' }
+  if (existing) return { action: 'token for', vantage: existing }
+  if (config && config.vantage.id === id) {
+    const own = configuredVantage(config)
+    await upsertVantage(tx, own)
+    return { action: 'registered', vantage: own }
+  }
+  return `vantage ${id} is not registered: give --role (and for in_country --region and --asn)`
 }
 
 export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfig | undefined }> = async (
   app,
   { store, config },
 ) => {
-  app.post<{ Body: { vantage: string } }>(
+  const registrationField = { type: 'string', minLength: 1, maxLength: 200 } as const
+  app.post<{ Body: { vantage: string; registration?: Omit<VantageRegistration, 'id'> } }>(
     '/v1/agent-tokens',
     {
       schema: {
-        summary: 'Create an agent token for a vantage (the token is in this answer only)',
+        summary:
+          'Create an agent token for a vantage (the token is in this answer only), registering the vantage with the facts given',
         body: {
           type: 'object',
           additionalProperties: false,
@@ -63,26 +86,53 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
           properties: {
             // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
             vantage: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\s:]+$' },
+            registration: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                role: registrationField,
+                region: registrationField,
+                asn: registrationField,
+                networkType: registrationField,
+                network: registrationField,
+                country: registrationField,
+              },
+            },
           },
         },
       },
     },
     async (request, reply) => {
       const vantageId = request.body.vantage
-      const known = await getVantage(store.sql, vantageId)
-      if (!known && !config) {
-        return reply
-          .code(400)
-          .send({ error: 'bad_request', message: `body/vantage: no vantage ${vantageId} is registered` })
+      let given: Vantage | undefined
+      if (request.body.registration) {
+        if (!config) {
+          return reply
+            .code(400)
+            .send({ error: 'bad_request', message: 'body/registration: this api runs without a config' })
+        }
+        try {
+          given = registeredVantage(config, { id: vantageId, ...request.body.registration })
+        } catch (error) {
+          if (!(error instanceof VantageRegistrationError)) throw error
+          return reply
+            .code(400)
+            .send({ error: 'bad_request', message: `body/registration/${error.message}`, field: error.field })
+        }
       }
-      const created = await store.sql.begin(async (tx) => ({
-        vantageAdded: known ? false : await ensureVantage(tx, vantageForToken(config!, vantageId)),
-        token: await createAgentToken(tx, vantageId),
-      }))
+      const created = await store.sql.begin(async (tx) => {
+        const registered = await registerTokenVantage(tx, config, vantageId, given)
+        if (typeof registered === 'string') return registered
+        return { ...registered, token: await createAgentToken(tx, vantageId) }
+      })
+      if (typeof created === 'string') {
+        return reply.code(400).send({ error: 'bad_request', message: `body/vantage: ${created}` })
+      }
       return reply.code(201).send({
         id: created.token.id,
         vantage: vantageId,
-        vantageAdded: created.vantageAdded,
+        action: created.action,
+        registered: created.vantage,
         createdAt: created.token.createdAt.toISOString(),
         token: created.token.token,
       })

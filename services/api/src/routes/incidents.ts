@@ -1,27 +1,20 @@
 // GET /v1/incidents: incidents overlapping a time window, by kind, region and state, newest first; as
 // JSON, or as CSV streamed from a database cursor (format=csv or Accept: text/csv).
 import { Readable } from 'node:stream'
+import { INCIDENT_KINDS, INCIDENT_STATES, type IncidentState } from '@vigil/model'
 import { INCIDENT_CSV_HEADER, incidentCsvRow } from '@vigil/reports'
 import { queryIncidents, type Store, streamIncidents } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
 import { wantsCsv } from './measurements.js'
 
-const KINDS = [
-  'blackout',
-  'service_blocking',
-  'throttling',
-  'dns_tampering',
-  'https_interception',
-  'detention_report',
-  'monitor_offline',
-]
+const KINDS = INCIDENT_KINDS
 
 interface Query {
   from?: string
   to?: string
   kind?: (typeof KINDS)[number]
   region?: string
-  state?: 'pending' | 'firing' | 'resolved'
+  state?: IncidentState
   limit: number
   format?: 'json' | 'csv'
 }
@@ -40,7 +33,7 @@ export const incidentRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
             to: { type: 'string', format: 'date-time' },
             kind: { type: 'string', enum: KINDS },
             region: { type: 'string', minLength: 1, maxLength: 200 },
-            state: { type: 'string', enum: ['pending', 'firing', 'resolved'] },
+            state: { type: 'string', enum: [...INCIDENT_STATES] },
             limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
             format: { type: 'string', enum: ['json', 'csv'], description: 'csv also with Accept: text/csv' },
           },

@@ -9,76 +9,38 @@ import {
   classifyUploadedObservations,
   knownListFromConfig,
   type UploadedTlsObservation,
-} from '@vigil/certwatch'
+} from '@vigil/chain-verdicts'
 import type { VigilConfig } from '@vigil/config'
 import {
+  apiErrorSchema,
+  contradictedField,
+  FUTURE_TOLERANCE_MS,
+  type HeartbeatBody,
+  heartbeatBodySchema,
+  heartbeatResponseSchema,
+  type IngestBatch,
+  type IngestMeasurement,
+  type IngestResponse,
+  type IngestTlsObservation,
+  ingestBatchSchema,
+  ingestResponseSchema,
+  type Vantage,
+} from '@vigil/model'
+import {
+  getVantage,
   insertMeasurementBatch,
   insertTlsObservations,
   type JsonObject,
   type NewMeasurement,
   recordHeartbeat,
+  type Sql,
   type Store,
 } from '@vigil/store'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { RateLimiter } from '../rate-limit.js'
 
-/** One measurement as an agent uploads it. */
-export interface IngestMeasurement {
-  /** The agent's id for the measurement, `<vantage>:<unique>`; stored as the idempotency key. */
-  id: string
-  measuredAt: string
-  vantage: string
-  target: string
-  kind: string
-  region?: string | null
-  asn?: number | null
-  ok: boolean
-  failure: string | null
-  durationMs?: number | null
-  details?: Record<string, unknown>
-}
-
-/** One TLS chain capture as an agent's certwatch took it; the api gives it its verdict. */
-export interface IngestTlsObservation {
-  /** `<vantage>:<unique>`, stored as the idempotency key. */
-  id: string
-  measuredAt: string
-  /** The certwatch round it was taken in (the round's start); a round's chains are judged together. */
-  round: string
-  vantage: string
-  target: string
-  host: string
-  port: number
-  sni: string
-  verified: boolean
-  /** The OONI failure string of the handshake or the verification; null when the chain verified. */
-  failure: string | null
-  /** Per-certificate facts, leaf first, each with its DER in base64. */
-  chain: Record<string, unknown>[]
-  protocol: string | null
-  cipher: string | null
-}
-
-export interface IngestBatch {
-  /** The agent's clock when it sent the batch, for clock-skew flags. */
-  sentAt?: string
-  measurements: IngestMeasurement[]
-  tlsObservations?: IngestTlsObservation[]
-}
-
-export interface IngestResponse {
-  received: number
-  new: number
-  duplicates: number
-  /** Present when the batch carried TLS observations. */
-  tlsObservations?: { received: number; new: number; duplicates: number }
-}
-
-export interface HeartbeatBody {
-  agentTime: string
-  spoolBacklog: number
-  version: string
-}
+export type { HeartbeatBody, IngestBatch, IngestMeasurement, IngestResponse, IngestTlsObservation }
 
 export interface IngestOptions {
   store: Store
@@ -94,76 +56,13 @@ export interface IngestOptions {
 // Beyond this, an agent's clock is too far from the api's for its measured_at to be trusted as is.
 export const CLOCK_SKEW_TOLERANCE_MS = 30_000
 
-const name = { type: 'string', minLength: 1, maxLength: 200 } as const
-
-const measurementSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'measuredAt', 'vantage', 'target', 'kind', 'ok', 'failure'],
-  properties: {
-    id: name,
-    measuredAt: { type: 'string', format: 'date-time' },
-    vantage: name,
-    target: name,
-    kind: { type: 'string', minLength: 1, maxLength: 32 },
-    region: { type: ['string', 'null'], maxLength: 200 },
-    asn: { type: ['integer', 'null'], minimum: 0, maximum: 4_294_967_295 },
-    ok: { type: 'boolean' },
-    failure: { type: ['string', 'null'], minLength: 1, maxLength: 100 },
-    durationMs: { type: ['number', 'null'], minimum: 0 },
-    details: { type: 'object' },
-  },
-} as const
-
-const certificateSchema = {
-  type: 'object',
-  required: ['sha256', 'spkiSha256', 'subject', 'issuer', 'der'],
-  properties: {
-    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    spkiSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    subject: { type: 'string', maxLength: 4096 },
-    issuer: { type: 'string', maxLength: 4096 },
-    der: { type: 'string', minLength: 1, maxLength: 65_536 },
-  },
-} as const
-
-const tlsObservationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'measuredAt',
-    'round',
-    'vantage',
-    'target',
-    'host',
-    'port',
-    'sni',
-    'verified',
-    'failure',
-    'chain',
-    'protocol',
-    'cipher',
-  ],
-  properties: {
-    id: name,
-    measuredAt: { type: 'string', format: 'date-time' },
-    round: { type: 'string', format: 'date-time' },
-    vantage: name,
-    target: name,
-    host: { type: 'string', minLength: 1, maxLength: 253 },
-    port: { type: 'integer', minimum: 1, maximum: 65_535 },
-    sni: { type: 'string', minLength: 1, maxLength: 253 },
-    verified: { type: 'boolean' },
-    failure: { type: ['string', 'null'], minLength: 1, maxLength: 100 },
-    chain: { type: 'array', maxItems: 16, items: certificateSchema },
-    protocol: { type: ['string', 'null'], maxLength: 32 },
-    cipher: { type: ['string', 'null'], maxLength: 200 },
-  },
-} as const
-
-export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, options) => {
+export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, options) => {
   const { store } = options
+  // The request bodies are validated with the contracts' zod schemas (the OpenAPI document is generated
+  // from the same schemas); a failure is a 400 that names the field.
+  fastify.setValidatorCompiler(validatorCompiler)
+  fastify.setSerializerCompiler(serializerCompiler)
+  const app = fastify.withTypeProvider<ZodTypeProvider>()
   const now = options.now ?? (() => new Date())
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
@@ -171,21 +70,19 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
   // The agent token is checked by the access hook (access.ts) before the body is read: an unauthenticated
   // request costs no decompression. request.agent is the token's vantage.
 
-  app.post<{ Body: IngestBatch }>(
+  app.post(
     '/v1/ingest',
     {
       bodyLimit: options.maxBytes,
       schema: {
         summary: 'Upload a batch of measurements from an agent (gzip accepted)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['measurements'],
-          properties: {
-            sentAt: { type: 'string', format: 'date-time' },
-            measurements: { type: 'array', items: measurementSchema },
-            tlsObservations: { type: 'array', items: tlsObservationSchema },
-          },
+        body: ingestBatchSchema,
+        response: {
+          200: ingestResponseSchema,
+          400: apiErrorSchema,
+          403: apiErrorSchema,
+          409: apiErrorSchema,
+          429: apiErrorSchema,
         },
       },
       onRequest: async (request, reply) => {
@@ -213,7 +110,19 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
           .send({ error: rejection.status === 403 ? 'forbidden' : 'bad_request', message: rejection.message })
       }
       const skew = batch.sentAt === undefined ? null : Date.parse(batch.sentAt) - receivedAt.getTime()
-      const rows = batch.measurements.map((m) => toNewMeasurement(m, receivedAt, skew))
+      // What a measurement speaks for comes from the registry, never from the upload.
+      const vantage = await getVantage(store.sql, vantageId)
+      if (!vantage) {
+        return reply.code(409).send({
+          error: 'conflict',
+          message: `vantage ${vantageId} is not registered; run vigil agent-token create --vantage ${vantageId} --role ...`,
+        })
+      }
+      const outsideIn = await outsideInRegions(store.sql, batch.measurements)
+      const rows = batch.measurements.map((m) => toNewMeasurement(m, vantage, outsideIn, receivedAt, skew))
+      const clamped = rows.filter((row) => row.details?.measuredAtClamped === true).length
+      if (clamped > 0)
+        request.log.warn({ vantageId, clamped }, 'measuredAt in the future; stored at the time of receipt')
       const uploaded = (batch.tlsObservations ?? []).map((o) => toUploadedTlsObservation(o, receivedAt))
       // Verdicts are given before the transaction: they only read the control's chains.
       const classified =
@@ -241,6 +150,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
         received: rows.length,
         new: inserted,
         duplicates: rows.length - inserted,
+        clamped,
         ...(batch.tlsObservations === undefined
           ? {}
           : {
@@ -255,25 +165,27 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
     },
   )
 
-  app.post<{ Body: HeartbeatBody }>(
+  app.post(
     '/v1/heartbeat',
     {
       schema: {
-        summary: "An agent's sign of life: its clock, its spool backlog, its version",
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['agentTime', 'spoolBacklog', 'version'],
-          properties: {
-            agentTime: { type: 'string', format: 'date-time' },
-            spoolBacklog: { type: 'integer', minimum: 0 },
-            version: { type: 'string', minLength: 1, maxLength: 100 },
-          },
-        },
+        summary: "An agent's sign of life: its clock, its spool backlog, its version, what it says it is",
+        body: heartbeatBodySchema,
+        response: { 200: heartbeatResponseSchema, 409: apiErrorSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const receivedAt = now()
+      const vantage = await getVantage(store.sql, request.agent!.vantageId)
+      const contradiction =
+        vantage && request.body.vantage ? contradictedField(vantage, request.body.vantage) : null
+      if (contradiction) {
+        return reply.code(409).send({
+          error: 'conflict',
+          field: `vantage.${contradiction.field}`,
+          message: `body/vantage/${contradiction.field} is ${JSON.stringify(contradiction.claimed)}, but vantage ${vantage!.id} is registered with ${JSON.stringify(contradiction.registered)}`,
+        })
+      }
       const clockSkewMs = await recordHeartbeat(store.sql, {
         vantageId: request.agent!.vantageId,
         receivedAt,
@@ -342,21 +254,52 @@ export function checkBatch(batch: IngestBatch, vantageId: string): BatchRejectio
   return null
 }
 
-function toNewMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number | null): NewMeasurement {
-  const flagged = skew !== null && Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS
+/** The regions of the outside-in targets among the batch's, as the config declared them. */
+async function outsideInRegions(
+  sql: Sql,
+  measurements: readonly IngestMeasurement[],
+): Promise<Map<string, string>> {
+  const targets = [...new Set(measurements.map((m) => m.target))]
+  if (targets.length === 0) return new Map()
+  const rows = await sql<Array<{ id: string; region: string }>>`
+    select id, region from targets where purpose = 'outside_in' and region is not null and id in ${sql(targets)}`
+  return new Map(rows.map((row) => [row.id, row.region]))
+}
+
+/**
+ * The stored form of an uploaded measurement. Its region is the outside-in target's region, else its
+ * registered vantage's; its AS number the vantage's: what the upload says about either is ignored. A
+ * measuredAt more than FUTURE_TOLERANCE_MS ahead of the api's clock cannot be true: it is stored at the
+ * time of receipt and the claimed time is kept in details.
+ */
+export function toNewMeasurement(
+  m: IngestMeasurement,
+  vantage: Vantage,
+  outsideIn: ReadonlyMap<string, string>,
+  receivedAt: Date,
+  skew: number | null,
+): NewMeasurement {
+  const details: Record<string, unknown> = { ...m.details }
+  // measured_at is the agent's clock; a large skew is recorded beside it so readers can correct for it.
+  if (skew !== null && Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS) details.clockSkewMs = skew
+  let measuredAt = new Date(m.measuredAt)
+  if (measuredAt.getTime() > receivedAt.getTime() + FUTURE_TOLERANCE_MS) {
+    details.measuredAtClaimed = m.measuredAt
+    details.measuredAtClamped = true
+    measuredAt = receivedAt
+  }
   return {
-    measuredAt: new Date(m.measuredAt),
+    measuredAt,
     receivedAt,
     vantageId: m.vantage,
     targetId: m.target,
     kind: m.kind,
-    region: m.region ?? null,
-    asn: m.asn ?? null,
+    region: outsideIn.get(m.target) ?? vantage.region,
+    asn: vantage.asn,
     ok: m.ok,
     failure: m.failure,
     durationMs: m.durationMs ?? null,
-    // measured_at is the agent's clock; a large skew is recorded beside it so readers can correct for it.
-    details: flagged ? { ...m.details, clockSkewMs: skew } : (m.details ?? {}),
+    details,
     source: 'agent',
     idempotencyKey: m.id,
   }

@@ -1,18 +1,9 @@
 // Silences: `POST /v1/silences` holds back notifications about matching incidents for a time range
 // (maintenance, a known outage), `GET /v1/silences` lists those not yet ended, `DELETE /v1/silences/:id`
 // lifts one. The notifier reads them with the config's own silences.
+import { INCIDENT_KINDS } from '@vigil/model'
 import { createSilence, deleteSilence, listSilences, type Store, type StoredSilence } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
-
-const INCIDENT_KINDS = [
-  'blackout',
-  'service_blocking',
-  'throttling',
-  'dns_tampering',
-  'https_interception',
-  'detention_report',
-  'monitor_offline',
-] as const
 
 interface SilenceBody {
   matchers: { kinds?: string[]; regions?: string[]; vantages?: string[] }

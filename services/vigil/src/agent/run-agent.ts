@@ -1,9 +1,10 @@
 // Wires an in-country agent: the prober and certwatch measure for this vantage with no database, every
 // result goes to the local spool, and the uploader drains the spool to the api. Started and stopped here.
-import type { IngestMeasurement, IngestTlsObservation } from '@vigil/api'
+
 import { type Certwatch, type CertwatchCheck, createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
+import type { IngestMeasurement, IngestTlsObservation } from '@vigil/model'
 import { createProber, type Prober } from '@vigil/prober'
 import type { CaList } from '@vigil/probes'
 import { Spool } from '@vigil/spool'
@@ -51,7 +52,7 @@ export function toIngestMeasurement(measurement: NewMeasurement): IngestMeasurem
     measuredAt: measurement.measuredAt.toISOString(),
     vantage: measurement.vantageId,
     target: measurement.targetId,
-    kind: measurement.kind,
+    kind: measurement.kind as IngestMeasurement['kind'],
     region: measurement.region ?? null,
     asn: measurement.asn ?? null,
     ok: measurement.ok,
@@ -75,7 +76,7 @@ export function toIngestTlsObservation(check: CertwatchCheck): IngestTlsObservat
     sni: observation.servername,
     verified: observation.verified,
     failure: observation.failure,
-    chain: observation.chain as unknown as Record<string, unknown>[],
+    chain: observation.chain as unknown as IngestTlsObservation['chain'],
     protocol: observation.protocol,
     cipher: observation.cipher,
   }
@@ -143,6 +144,13 @@ export function startAgent(options: AgentOptions): RunningAgent {
     heartbeatIntervalMs: config.agent.heartbeatInterval,
     maxBackoffMs: config.agent.maxBackoff,
     version: VERSION,
+    vantage: {
+      role: config.vantage.role,
+      region: config.vantage.region ?? null,
+      asn: config.vantage.network.asn,
+      // An agent that does not know its network type claims nothing about it.
+      ...(config.vantage.network.type === 'unknown' ? {} : { networkType: config.vantage.network.type }),
+    },
     logger: logger.child({ service: 'uploader' }),
   })
   prober.start()

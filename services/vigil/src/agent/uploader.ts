@@ -4,7 +4,7 @@
 // `runOnce()`/`heartbeat()` for tests, `start()`/`stop()` for the process.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
-import type { HeartbeatBody, IngestBatch, IngestResponse } from '@vigil/api'
+import type { HeartbeatBody, IngestBatch, IngestResponse, VantageClaim } from '@vigil/model'
 import type { Spool } from '@vigil/spool'
 import type { Logger } from 'pino'
 import type { SpooledRecord } from './run-agent.js'
@@ -19,6 +19,11 @@ export interface UploaderDeps {
   heartbeatIntervalMs: number
   maxBackoffMs: number
   version: string
+  /**
+   * What this agent's config says its vantage is; sent with each heartbeat so the api can refuse (409) an
+   * agent whose config contradicts the registry, instead of its measurements counting for the wrong place.
+   */
+  vantage?: VantageClaim
   logger?: Logger
   now?: () => Date
   /** One request may take this long before it counts as a network failure. */
@@ -164,9 +169,19 @@ export function createUploader(deps: UploaderDeps): Uploader {
       agentTime: now().toISOString(),
       spoolBacklog: deps.spool.stats().backlog,
       version: deps.version,
+      ...(deps.vantage ? { vantage: deps.vantage } : {}),
     }
     try {
       const response = await post('/v1/heartbeat', body, false)
+      if (response.status === 409) {
+        // The registry and this agent's config disagree about where it measures: say which field.
+        const answer = (await response.json().catch(() => ({}))) as { message?: string }
+        deps.logger?.error(
+          { status: 409, reason: answer.message },
+          'the api refused the heartbeat: this agent contradicts its registered vantage',
+        )
+        return false
+      }
       await response.body?.cancel()
       if (!response.ok) deps.logger?.warn({ status: response.status }, 'heartbeat refused')
       return response.ok

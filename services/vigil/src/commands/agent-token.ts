@@ -1,12 +1,19 @@
-// `vigil agent-token create --vantage ID | list | revoke ID`: the tokens agents upload with. A new token is
+// `vigil agent-token create --vantage ID --role R [--region R --asn N --network-type T] | list | revoke ID`:
+// the tokens agents upload with, and the registry entry of the vantage each writes for. A new token is
 // printed once and only its hash is stored. With a running Vigil on the embedded data directory, the
 // command goes through its control socket.
-import { vantageForToken } from '@vigil/api'
-import { createAgentToken, ensureVantage, listAgentTokens, migrate, revokeAgentToken } from '@vigil/store'
+import { registerTokenVantage, type TokenVantageResult } from '@vigil/api'
+import { registeredVantage, VantageRegistrationError } from '@vigil/config'
+import type { Vantage } from '@vigil/model'
+import { createAgentToken, listAgentTokens, migrate, revokeAgentToken } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
 import { findRunningVigil, unexpectedAnswer } from './running.js'
+
+export const USAGE =
+  'vigil agent-token create --vantage ID --role in_country|outside|control [--region R] [--asn N] ' +
+  '[--network-type mobile|fixed|unknown] [--network NAME] [--country CC] | list | revoke ID'
 
 interface TokenRow {
   id: number
@@ -23,12 +30,18 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
       config: { type: 'string', short: 'c' },
       'data-dir': { type: 'string' },
       vantage: { type: 'string' },
+      role: { type: 'string' },
+      region: { type: 'string' },
+      asn: { type: 'string' },
+      'network-type': { type: 'string' },
+      network: { type: 'string' },
+      country: { type: 'string' },
     },
     true,
   )
   const [action, ...rest] = positionals
   if (action !== 'create' && action !== 'list' && action !== 'revoke') {
-    io.stderr('Usage: vigil agent-token create --vantage ID | list | revoke ID\n')
+    io.stderr(`Usage: ${USAGE}\n`)
     return 2
   }
   if (action === 'create' && !values.vantage) {
@@ -46,10 +59,30 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
     return 2
   }
   const { config } = await loadConfigOption(values.config, env)
+  const registration = {
+    role: values.role,
+    region: values.region,
+    asn: values.asn,
+    networkType: values['network-type'],
+    network: values.network,
+    country: values.country,
+  }
+  const describes = Object.values(registration).some((value) => value !== undefined)
+  // Checked before the store is opened: a mistyped region never leaves a half-registered vantage.
+  let given: Vantage | undefined
+  if (action === 'create' && describes) {
+    try {
+      given = registeredVantage(config, { id: values.vantage!, ...registration })
+    } catch (error) {
+      if (!(error instanceof VantageRegistrationError)) throw error
+      io.stderr(`vigil agent-token create: --${error.message}\n`)
+      return 2
+    }
+  }
   const choice = chooseStore(config, values['data-dir'], env)
 
-  const printCreated = (token: { id: number; token: string }, vantageId: string, added: boolean) => {
-    if (added) io.stderr(`added vantage ${vantageId}\n`)
+  const printCreated = (token: { id: number; token: string }, vantageId: string, result: TokenVantageResult) => {
+    io.stderr(`${result.action} vantage ${describeVantage(result.vantage)}\n`)
     io.stderr(`token ${token.id} for vantage ${vantageId}; it is shown only now, keep it secret:\n`)
     io.stdout(`${token.token}\n`)
   }
@@ -73,10 +106,17 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
   const running = findRunningVigil(choice)
   if (running) {
     if (action === 'create') {
-      const answer = await running.json('POST', '/v1/agent-tokens', { vantage: values.vantage })
+      const answer = await running.json('POST', '/v1/agent-tokens', {
+        vantage: values.vantage,
+        ...(describes ? { registration } : {}),
+      })
+      if (answer.status === 400) {
+        io.stderr(`vigil agent-token create: ${String(answer.body.message).replace(/^body\/(registration\/)?/, '')}\n`)
+        return 2
+      }
       if (answer.status !== 201) throw unexpectedAnswer(running, answer)
-      const body = answer.body as { id: number; token: string; vantageAdded: boolean }
-      printCreated(body, values.vantage!, body.vantageAdded)
+      const body = answer.body as { id: number; token: string; action: TokenVantageResult['action']; registered: Vantage }
+      printCreated(body, values.vantage!, { action: body.action, vantage: body.registered })
       return 0
     }
     if (action === 'list') {
@@ -96,10 +136,15 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
     if (action === 'create') {
       const vantageId = values.vantage!
       const created = await store.sql.begin(async (tx) => {
-        const inserted = await ensureVantage(tx, vantageForToken(config, vantageId))
-        return { inserted, token: await createAgentToken(tx, vantageId) }
+        const registered = await registerTokenVantage(tx, config, vantageId, given)
+        if (typeof registered === 'string') return registered
+        return { registered, token: await createAgentToken(tx, vantageId) }
       })
-      printCreated(created.token, vantageId, created.inserted)
+      if (typeof created === 'string') {
+        io.stderr(`vigil agent-token create: ${created}\n`)
+        return 2
+      }
+      printCreated(created.token, vantageId, created.registered)
       return 0
     }
     if (action === 'list') {
@@ -118,4 +163,14 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
   } finally {
     await store.close()
   }
+}
+
+function describeVantage(vantage: Vantage): string {
+  const parts = [
+    vantage.role,
+    vantage.region ?? 'no region',
+    vantage.asn === null ? 'no ASN' : `AS${vantage.asn}`,
+    vantage.networkType,
+  ]
+  return `${vantage.id} (${parts.join(', ')})`
 }

@@ -1,6 +1,7 @@
 // What certwatch tells the incidents table, decided from one round's checks: one incident per vantage and
 // interceptor key, and when a later round's chains show the interception has stopped. Pure.
 import type { EvidenceKind, InterceptionFinding, TlsVerdict } from '@vigil/interception'
+import type { InterceptionEvidence } from '@vigil/model'
 import type { Incident, IncidentSignal } from '@vigil/store'
 import type { TlsCheck } from './check.js'
 
@@ -90,7 +91,7 @@ export function interceptionSignal(
       leafTraits,
       evidenceKinds: finding.evidenceKinds,
       leaves,
-    },
+    } satisfies InterceptionEvidence,
     at,
   }
 }

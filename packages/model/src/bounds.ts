@@ -1,0 +1,92 @@
+// Value schemas that match what the store can hold and the runtime can compute with, so input that the
+// schema accepts never fails later in a column or in date arithmetic (issue: year 0000, an ASN above
+// 2^31, a cursor past 2^63). Each failure names the field through zod's path.
+import { z } from 'zod'
+
+/**
+ * Earliest and latest instants Vigil accepts from outside. PostgreSQL's timestamptz holds 4713 BC to
+ * 294276 AD and JavaScript's Date ±275760 years, but arithmetic on windows and baselines (days added,
+ * zones converted) must stay far inside both; OONI's data starts in 2012, so 1990 leaves room.
+ */
+export const EARLIEST_INSTANT = new Date('1990-01-01T00:00:00Z')
+export const LATEST_INSTANT = new Date('2200-01-01T00:00:00Z')
+
+// RFC 3339 date-time: a zone is required; a leap second (second 60) is valid RFC 3339 but JavaScript's
+// Date cannot hold it, so it is refused with a message rather than turned into NaN.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/
+
+/**
+ * Why `value` is not an RFC 3339 date-time Vigil can store and compute with, or null when it is. Used by
+ * the zod schemas here and by the api's JSON-Schema `date-time` format, so both agree.
+ */
+export function instantProblem(value: string): string | null {
+  const match = RFC3339.exec(value)
+  if (!match) return 'expected an RFC 3339 date-time with a zone, e.g. 2019-06-09T10:00:00Z'
+  if (match[6] === '60') return 'leap seconds (second 60) cannot be stored; use :59.999'
+  const time = Date.parse(value)
+  if (!Number.isFinite(time)) return 'not a valid date-time'
+  if (time < EARLIEST_INSTANT.getTime() || time >= LATEST_INSTANT.getTime()) {
+    return `must lie between ${EARLIEST_INSTANT.toISOString()} and ${LATEST_INSTANT.toISOString()}`
+  }
+  return null
+}
+
+/** A calendar day, YYYY-MM-DD, inside the instants Vigil accepts; null when it is one. */
+export function dayProblem(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return 'expected a day as YYYY-MM-DD'
+  return (
+    instantProblem(`${value}T12:00:00Z`) ??
+    (new Date(`${value}T12:00:00Z`).toISOString().slice(0, 10) === value ? null : 'not a calendar day')
+  )
+}
+
+/** An RFC 3339 date-time string (with a zone) between EARLIEST_INSTANT and LATEST_INSTANT. */
+export function instantString() {
+  return z.string().superRefine((value, ctx) => {
+    const problem = instantProblem(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+}
+
+/** Autonomous system numbers are 32-bit (RFC 6793): 0 to 4294967295, stored in a bigint column. */
+export const ASN_MAX = 4_294_967_295
+export const asnSchema = () => z.int().min(0).max(ASN_MAX)
+
+/** A count stored in a PostgreSQL bigint and read back as a JavaScript number: exact up to 2^53 - 1. */
+export const countSchema = () => z.int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+/** A port number (1-65535). */
+export const portSchema = () => z.int().min(1).max(65_535)
+
+/** A short name from outside (an id, a target name), bounded in length. */
+export function nameText(max = 200) {
+  return z.string().min(1).max(max)
+}
+
+/** Deepest nesting accepted in free-form JSON (`details`); PostgreSQL's jsonb and the JSON renderers stay shallow. */
+export const MAX_JSON_DEPTH = 32
+
+/** Nesting depth of a JSON value: 0 for a scalar, 1 for a flat object or array. */
+export function jsonDepth(value: unknown, limit = MAX_JSON_DEPTH + 1): number {
+  // Iterative, so a hostile value 10,000 levels deep cannot overflow the stack while being measured.
+  let deepest = 0
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (node === null || typeof node !== 'object') continue
+    const here = depth + 1
+    if (here > deepest) deepest = here
+    if (deepest >= limit) return deepest
+    for (const child of Object.values(node as Record<string, unknown>)) stack.push([child, here])
+  }
+  return deepest
+}
+
+/** A free-form JSON object nested no deeper than MAX_JSON_DEPTH. */
+export function jsonObject() {
+  return z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    if (jsonDepth(value) > MAX_JSON_DEPTH) {
+      ctx.addIssue({ code: 'custom', message: `nested deeper than ${MAX_JSON_DEPTH} levels` })
+    }
+  })
+}

@@ -1,0 +1,239 @@
+// The evidence an incident carries, one schema per kind: detection, certwatch and newswatch build these
+// types; the notifier, the api and the reports read them. Stored as jsonb beside the incident, so the
+// schemas read older rows too (fields added later are optional, extra fields are kept).
+import { z } from 'zod'
+import type { IncidentKind } from './vocabulary.js'
+
+const counts = z.record(z.string(), z.number())
+const names = z.array(z.string())
+
+/** Kept through every kind: hysteresis bookkeeping the incident state machine adds. */
+const bookkeeping = {
+  /** Set while the scope looks healthy again, until the incident resolves. */
+  recoveringSince: z.string().nullable().optional(),
+  /** Set when a pending incident was dropped before it fired. */
+  cancelled: z.boolean().optional(),
+}
+
+/** Target counts of one purpose: how many of those probed failed. */
+export const targetTallySchema = z.object({ failing: z.number(), total: z.number() })
+export type TargetTally = z.infer<typeof targetTallySchema>
+
+export const blackoutEvidenceSchema = z.looseObject({
+  /** Share of successful probe series in the window, 0..1. */
+  share: z.number(),
+  /** The scope's usual share (median of past hours), 0..1; 1 when there is no history. */
+  baseline: z.number(),
+  /** Hours of history behind the baseline; 0 means none. */
+  baselineHours: z.number(),
+  ratio: z.number(),
+  series: z.number(),
+  failingSeries: z.number(),
+  failingTargets: names,
+  failingVantages: names,
+  /** Whether most in-country control series failed; null when no in-country control was probed. */
+  controlFailing: z.boolean().nullable(),
+  /** In-country control targets: how many failed of how many probed. */
+  controlTargets: targetTallySchema.optional(),
+  /** Outside-in targets (endpoints in the scope probed from abroad) that failed. */
+  outsideInFailing: z.number(),
+  /** Outside-in targets probed in the scope. */
+  outsideInTargets: z.number().optional(),
+  /** Vantages in the scope with failing series, with their role, region and network type. */
+  vantages: z
+    .array(
+      z.object({
+        id: z.string(),
+        role: z.string(),
+        networkType: z.string(),
+        failingSeries: z.number(),
+        series: z.number(),
+      }),
+    )
+    .optional(),
+  failures: counts,
+  confirmed: z.boolean(),
+  silentVantages: names,
+  ...bookkeeping,
+})
+export type BlackoutEvidence = z.infer<typeof blackoutEvidenceSchema>
+
+export const serviceBlockingEvidenceSchema = z.looseObject({
+  group: z.string(),
+  controlGroup: z.string(),
+  failureShare: z.number(),
+  controlSuccessShare: z.number(),
+  blockedTargets: names,
+  failures: counts,
+  ...bookkeeping,
+})
+export type ServiceBlockingEvidence = z.infer<typeof serviceBlockingEvidenceSchema>
+
+export const slowTargetSchema = z.object({
+  target: z.string(),
+  kind: z.string(),
+  medianMs: z.number(),
+  baselineMs: z.number(),
+  factor: z.number(),
+})
+export type SlowTarget = z.infer<typeof slowTargetSchema>
+
+export const throttlingEvidenceSchema = z.looseObject({
+  group: z.string(),
+  factorThreshold: z.number(),
+  slow: z.array(slowTargetSchema),
+  comparedSeries: z.number(),
+  ...bookkeeping,
+})
+export type ThrottlingEvidence = z.infer<typeof throttlingEvidenceSchema>
+
+export const dnsTamperingEvidenceSchema = z.looseObject({
+  tamperedTargets: names,
+  dnsSeries: z.number(),
+  ...bookkeeping,
+})
+export type DnsTamperingEvidence = z.infer<typeof dnsTamperingEvidenceSchema>
+
+export const monitorOfflineEvidenceSchema = z.looseObject({
+  controlGroup: z.string().nullable().optional(),
+  controlFailing: z.number(),
+  controlSeries: z.number(),
+  ...bookkeeping,
+})
+export type MonitorOfflineEvidence = z.infer<typeof monitorOfflineEvidenceSchema>
+
+export const interceptedLeafSchema = z.looseObject({
+  host: z.string(),
+  port: z.number(),
+  servername: z.string(),
+  verdict: z.string(),
+  failure: z.string().nullable(),
+  sha256: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+})
+
+export const interceptionEvidenceSchema = z.looseObject({
+  /** `known_interception` or `control_mismatch`. */
+  verdict: z.string(),
+  round: z.string().nullable().optional(),
+  hosts: names,
+  /** The endpoints whose chains were intercepted. */
+  targets: z.array(z.object({ host: z.string(), port: z.number(), servername: z.string() })),
+  interceptorSpki: z.string().nullable(),
+  interceptorSubject: z.string().nullable(),
+  interceptorIssuer: z.string().nullable().optional(),
+  /** The known interception root the chain matched (e.g. Qaznet 2019), if any. */
+  knownInterception: z.string().nullable(),
+  leafTraits: names.optional(),
+  evidenceKinds: names.optional(),
+  leaves: z.array(interceptedLeafSchema).optional(),
+  ...bookkeeping,
+})
+export type InterceptionEvidence = z.infer<typeof interceptionEvidenceSchema>
+
+/** A detention count as a text gives it: `about 700` is `{ value: 700, qualifier: 'approx' }`. */
+export const detentionCountSchema = z.object({
+  value: z.number(),
+  qualifier: z.enum(['exact', 'approx', 'at_least', 'up_to']),
+})
+export type DetentionCount = z.infer<typeof detentionCountSchema>
+
+/**
+ * One outlet's item behind a detention report. Older incidents wrote the address as `link`; it is read
+ * into `url` so every reader sees one field.
+ */
+export const reportSourceSchema = z.preprocess(
+  (value) => {
+    if (value && typeof value === 'object' && !('url' in value) && 'link' in value) {
+      const { link, ...rest } = value as Record<string, unknown>
+      return { ...rest, url: link }
+    }
+    return value
+  },
+  z.object({
+    /** The news source's configured name. */
+    source: z.string(),
+    title: z.string(),
+    /** The item's address; null when the feed gave none. */
+    url: z.string().nullable(),
+    published: z.string().nullable().optional(),
+    /** Set when the link was kept as written because nothing could make it absolute: read it with care. */
+    linkUnresolved: z.boolean().optional(),
+    /** Why the published date is not trusted for ordering (in the future, before the source existed). */
+    publishedIssue: z.string().optional(),
+    evidence: z.string().optional(),
+  }),
+)
+export type ReportSource = z.infer<typeof reportSourceSchema>
+
+export const detentionReportEvidenceSchema = z.looseObject({
+  reportId: z.number(),
+  version: z.number(),
+  update: z.boolean(),
+  /** The event's local day, YYYY-MM-DD, when known. */
+  day: z.string().nullable(),
+  cities: names,
+  count: detentionCountSchema.nullable(),
+  counts: z.array(detentionCountSchema).optional(),
+  /** Per-city figures ("Almaty: at least 200"), apart from the total in count. */
+  cityCounts: z.array(detentionCountSchema.extend({ city: z.string() })).optional(),
+  people: names,
+  language: z.string().optional(),
+  title: z.string(),
+  /** The sentence that says who was detained. */
+  evidence: z.string(),
+  sources: z.array(reportSourceSchema),
+  ...bookkeeping,
+})
+export type DetentionReportEvidence = z.infer<typeof detentionReportEvidenceSchema>
+
+/** The evidence schema of each incident kind. */
+export const EVIDENCE_SCHEMAS = {
+  blackout: blackoutEvidenceSchema,
+  service_blocking: serviceBlockingEvidenceSchema,
+  throttling: throttlingEvidenceSchema,
+  dns_tampering: dnsTamperingEvidenceSchema,
+  https_interception: interceptionEvidenceSchema,
+  detention_report: detentionReportEvidenceSchema,
+  monitor_offline: monitorOfflineEvidenceSchema,
+} as const satisfies Record<IncidentKind, z.ZodType>
+
+export type EvidenceOf<K extends IncidentKind> = z.infer<(typeof EVIDENCE_SCHEMAS)[K]>
+
+/** An incident's kind with its evidence: narrow on `kind` to read the evidence's fields. */
+export const incidentEvidenceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('blackout'), evidence: blackoutEvidenceSchema }),
+  z.object({ kind: z.literal('service_blocking'), evidence: serviceBlockingEvidenceSchema }),
+  z.object({ kind: z.literal('throttling'), evidence: throttlingEvidenceSchema }),
+  z.object({ kind: z.literal('dns_tampering'), evidence: dnsTamperingEvidenceSchema }),
+  z.object({ kind: z.literal('https_interception'), evidence: interceptionEvidenceSchema }),
+  z.object({ kind: z.literal('detention_report'), evidence: detentionReportEvidenceSchema }),
+  z.object({ kind: z.literal('monitor_offline'), evidence: monitorOfflineEvidenceSchema }),
+])
+export type KindedEvidence = z.infer<typeof incidentEvidenceSchema>
+
+/**
+ * Reads stored evidence as its kind's type. Fails closed: evidence that does not fit its kind's schema
+ * comes back as `{ kind, evidence: null, problem }` (the problem names the field), never half-read.
+ */
+export function readEvidence(
+  kind: IncidentKind,
+  evidence: unknown,
+): KindedEvidence | { kind: IncidentKind; evidence: null; problem: string } {
+  const parsed = incidentEvidenceSchema.safeParse({ kind, evidence })
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const at = issue?.path.slice(1).join('.') || 'evidence'
+  return { kind, evidence: null, problem: `${at}: ${issue?.message ?? 'does not match'}` }
+}
+
+/** Checks evidence a producer built against its kind's schema; throws naming the field (a bug upstream). */
+export function checkedEvidence<K extends IncidentKind>(kind: K, evidence: EvidenceOf<K>): EvidenceOf<K> {
+  const parsed = EVIDENCE_SCHEMAS[kind].safeParse(evidence)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(`${kind} evidence: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`)
+  }
+  return evidence
+}
