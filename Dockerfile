@@ -6,8 +6,10 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc tsconfig.base.json .
 COPY packages ./packages
 COPY services ./services
 COPY config ./config
-RUN pnpm install --frozen-lockfile --prod=false
+COPY scripts ./scripts
+# The processes run the compiled command (services/vigil/dist/main.js), not the TypeScript loader.
+RUN pnpm install --frozen-lockfile --prod=false && pnpm build
 ENV NODE_ENV=production
 EXPOSE 8080
-ENTRYPOINT ["node", "--import", "tsx", "services/vigil/src/main.ts"]
+ENTRYPOINT ["node", "services/vigil/dist/main.js"]
 CMD ["start", "--host", "0.0.0.0"]
