@@ -115,6 +115,14 @@ export {
   regionTlsVerdicts,
 } from './report-reads.js'
 export {
+  deleteExpired,
+  RETENTION_TABLES,
+  type RetentionOptions,
+  type RetentionPolicy,
+  type RetentionResult,
+  type RetentionTable,
+} from './retention.js'
+export {
   activeSilences,
   createSilence,
   deleteSilence,
