@@ -105,6 +105,7 @@ async function openEmbeddedStore(dataDir: string): Promise<Store> {
     await db?.close().catch(() => {})
     rmSync(socketDir, { recursive: true, force: true })
     lock.release()
+    if (cause instanceof VigilError) throw cause
     throw new VigilError('STORE_UNREACHABLE', `cannot open the embedded database in ${dir}`, {
       hint: 'the data directory may belong to another version of Vigil or be damaged',
       cause,

@@ -18,7 +18,14 @@ export {
   vantageStatus,
 } from './agents.js'
 export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js'
-export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
+export {
+  EMBEDDED_MEMORY_SETTINGS,
+  type OpenStoreOptions,
+  openStore,
+  type Sql,
+  type Store,
+  type TransactionSql,
+} from './connect.js'
 export {
   type DurationRow,
   durationMedians,
