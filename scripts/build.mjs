@@ -5,7 +5,7 @@
 // the bundle's directory). `import.meta.url` in Vigil's sources keeps meaning the source file's location,
 // so files found relative to it (migrations, the shipped config, data) are read where they are.
 // Run: node scripts/build.mjs   (or `pnpm build`); scripts/vigil.mjs runs it when the output is stale.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -64,7 +64,12 @@ export async function build() {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile: OUTFILE,
+      outdir: OUTDIR,
+      // Each command's code in its own chunk, loaded when that command runs: an agent never loads the
+      // api, the reports or the embedded database. Chunks sit beside main.js, so relative paths hold.
+      splitting: true,
+      entryNames: 'main',
+      chunkNames: '[name]-[hash]',
       // A linked map (read with --enable-source-maps) keeps the bundle small for the processes that run it.
       sourcemap: 'linked',
       sourcesContent: false,
@@ -75,16 +80,22 @@ export async function build() {
     // esbuild's service is a child process; the process that built may go on to run Vigil for weeks.
     .finally(() => esbuild.stop())
   mkdirSync(OUTDIR, { recursive: true })
-  // The map first, so that a bundle is never newer than its map.
+  // main.js last: once it is new, every chunk it names is there, and its time is what staleness is
+  // judged by.
   const ordered = [...result.outputFiles].sort(
     (a, b) => Number(a.path === OUTFILE) - Number(b.path === OUTFILE),
   )
+  if (!ordered.some((file) => file.path === OUTFILE)) throw new Error(`esbuild wrote no ${OUTFILE}`)
   for (const file of ordered) {
     const temporary = `${file.path}.${process.pid}.tmp`
     writeFileSync(temporary, file.contents)
     renameSync(temporary, file.path)
   }
-  if (!ordered.some((file) => file.path === OUTFILE)) throw new Error(`esbuild wrote no ${OUTFILE}`)
+  // Chunks of earlier builds (their names carry a content hash) that main.js no longer names.
+  const current = new Set(ordered.map((file) => path.basename(file.path)))
+  for (const name of readdirSync(OUTDIR)) {
+    if (!current.has(name) && !name.endsWith('.tmp')) rmSync(path.join(OUTDIR, name), { force: true })
+  }
   return OUTFILE
 }
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
-import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import type { PGlite } from '@electric-sql/pglite'
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { VigilError } from '@vigil/errors'
 import postgres from 'postgres'
 import { acquireDataDirLock } from './lock.js'
@@ -90,14 +90,18 @@ async function openEmbeddedStore(dataDir: string): Promise<Store> {
   // The socket lives in a private temporary directory: Unix socket paths are limited to ~100 bytes.
   const socketDir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'))
   try {
+    // Loaded only here: a process on a PostgreSQL server, or an agent, never loads the embedded database.
+    const { PGlite } = await import('@electric-sql/pglite')
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
+    const startParams = embeddedStartParams(PGlite)
     const pgDir = path.join(dir, 'pg')
-    if (!existsSync(path.join(pgDir, 'PG_VERSION'))) await initEmbeddedDatabase(pgDir)
+    if (!existsSync(path.join(pgDir, 'PG_VERSION'))) await initEmbeddedDatabase(pgDir, startParams)
     // PostgreSQL's WebAssembly is compiled by V8's baseline compiler only: the optimising tier would
     // recompile its hot functions into about 65 MiB more of machine code that stays resident, and on a
     // busy machine that compilation costs more time than the faster code saves (bench/memory.ts). The
     // flag is read when a WebAssembly module is compiled, and PGlite is the process' only one.
     setFlagsFromString('--liftoff-only')
-    db = await PGlite.create({ dataDir: pgDir, startParams: EMBEDDED_START_PARAMS })
+    db = await PGlite.create({ dataDir: pgDir, startParams })
     server = new PGLiteSocketServer({ db, path: path.join(socketDir, '.s.PGSQL.5432') })
     await server.start()
   } catch (cause) {
@@ -160,10 +164,13 @@ export const EMBEDDED_MEMORY_SETTINGS: Readonly<Record<string, string>> = {
   temp_buffers: '1MB',
 }
 
-const EMBEDDED_START_PARAMS = [
-  ...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams,
-  ...Object.entries(EMBEDDED_MEMORY_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-]
+/** PGlite's own start parameters (single-user mode and the like) followed by the memory settings. */
+function embeddedStartParams(pglite: typeof PGlite): string[] {
+  return [
+    ...(pglite as unknown as { defaultStartParams: string[] }).defaultStartParams,
+    ...Object.entries(EMBEDDED_MEMORY_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ]
+}
 
 const execFileAsync = promisify(execFile)
 
@@ -173,11 +180,11 @@ const execFileAsync = promisify(execFile)
  * returned to the operating system by the process that ran them, so the process that then serves the
  * database would keep them for its whole life. A child process gives them back when it exits.
  */
-async function initEmbeddedDatabase(pgDir: string): Promise<void> {
+async function initEmbeddedDatabase(pgDir: string, startParams: string[]): Promise<void> {
   // The CommonJS entry point of the same PGlite this module imports, so the child needs no loader.
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite')
   const script = `const { PGlite } = require(${JSON.stringify(entry)});
-PGlite.create({ dataDir: ${JSON.stringify(pgDir)}, startParams: ${JSON.stringify(EMBEDDED_START_PARAMS)} })
+PGlite.create({ dataDir: ${JSON.stringify(pgDir)}, startParams: ${JSON.stringify(startParams)} })
   .then((db) => db.close())
   .catch((error) => { console.error(error && error.stack ? error.stack : String(error)); process.exitCode = 1 })`
   try {
