@@ -2,8 +2,12 @@
 // first when any source is newer than the build. `pnpm vigil:dev` runs the TypeScript sources instead.
 import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { build, OUTFILE, REPO_ROOT } from './build.mjs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+// The same paths as build.mjs, which is only loaded (with esbuild) when a build is needed: the process
+// goes on to run Vigil and should not carry the bundler.
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const OUTFILE = path.join(REPO_ROOT, 'services/vigil/dist/main.js')
 
 /** Newest modification time (ms) of the files a build reads, or of the given file. */
 function newestInput() {
@@ -49,6 +53,7 @@ function builtAt() {
 
 if (builtAt() < newestInput()) {
   try {
+    const { build } = await import('./build.mjs')
     await build()
   } catch (error) {
     process.stderr.write(`vigil: cannot build ${path.relative(REPO_ROOT, OUTFILE)}: ${error.message}\n`)
