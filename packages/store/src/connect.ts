@@ -124,6 +124,10 @@ async function openEmbeddedStore(dataDir: string): Promise<Store> {
     user: 'postgres',
     database: 'postgres',
     max: 1,
+    // Never recycled (postgres.js replaces a connection after 30 to 60 minutes by default): behind the
+    // socket is always the same single backend, which keeps the prepared statements of every connection
+    // that ever reached it, so each replacement would leave its statements behind for good.
+    max_lifetime: null,
   })
   const openedDb = db
   const openedServer = server
