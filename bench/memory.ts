@@ -10,6 +10,7 @@
 // peak < 120 MiB.
 // Run: node --import tsx bench/memory.ts [--rally-minutes 30] [--targets 100] [--agent-targets 2000]
 //        [--runner compiled|source]
+// Vigil runs with the node options of package.json's `vigil` script, as `pnpm vigil` runs it.
 // `--runner source` runs the TypeScript sources through tsx, as `pnpm vigil` did before the build step.
 // Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) to create and drop a fresh database.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -96,9 +97,19 @@ function rallyNow(): string {
   return `rallies:\n  - { name: bench, city: all, start: '${local(-1)}', end: '${local(RALLY_MINUTES / 60 + 2)}' }\n`
 }
 
+/** The node options of package.json's `vigil` script (`node --max-semi-space-size=4 scripts/vigil.mjs`). */
+function scriptNodeOptions(): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>
+  }
+  const words = manifest.scripts.vigil!.split(/\s+/)
+  return words.slice(1, words.indexOf('scripts/vigil.mjs')).filter((word) => word.startsWith('--'))
+}
+
+/** `vigil` as `pnpm vigil` runs it (compiled), or as it ran before the build step (source, through tsx). */
 function command(): string[] {
   return RUNNER === 'compiled'
-    ? [path.join(ROOT, 'services/vigil/dist/main.js')]
+    ? [...scriptNodeOptions(), path.join(ROOT, 'services/vigil/dist/main.js')]
     : ['--import', 'tsx', path.join(ROOT, 'services/vigil/src/main.ts')]
 }
 
@@ -244,8 +255,9 @@ async function main(): Promise<void> {
       await sleep(250)
     }
     const roundSeconds = (Date.now() - agentStarted) / 1000
-    // Upload of the round (30 s upload interval) and the collector's turn after it.
-    await sleep(45_000)
+    // The round's upload (every 30 s), then idle long enough for V8's memory reducer to give back the
+    // young generation the round grew (it acts after some idle seconds).
+    await sleep(120_000)
     agentSamples.stop()
     const agentPeak = agentSamples.max()
     const agentIdle = rssBytes(agent.pid)
