@@ -155,7 +155,7 @@ async function openEmbeddedStore(dataDir: string): Promise<Store> {
  * machine. PGlite runs PostgreSQL inside one WebAssembly memory that never shrinks, so every buffer it
  * touches once stays resident for the life of the process:
  * - `shared_buffers` is touched whole at start (PGlite's default is PostgreSQL's 128MB); at 16MB it
- *   costs about 110 MiB less. PGlite reads its data files through the operating system's page cache,
+ *   costs about 125 MiB less. PGlite reads its data files through the operating system's page cache,
  *   so a page that is not in shared buffers costs a copy, rarely a disk read.
  * - `maintenance_work_mem` (default 64MB) is what an index build or vacuum may take at once, and would
  *   stay resident after the first one.
