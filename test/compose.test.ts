@@ -42,7 +42,13 @@ describe('docker-compose.yml', () => {
     const only = Object.entries(compose.services)
       .filter(([name]) => name.startsWith('vigil-'))
       .map(([, service]) => service.command![service.command!.indexOf('--only') + 1])
-    expect(only.sort()).toEqual(['alerter,notifier', 'api', 'certwatch', 'newswatch,observatories', 'prober'])
+    expect(only.sort()).toEqual([
+      'alerter,notifier,retention',
+      'api',
+      'certwatch',
+      'newswatch,observatories',
+      'prober',
+    ])
     for (const [name, service] of Object.entries(compose.services)) {
       if (name === 'migrate') continue
       expect(service.healthcheck, `${name} has a healthcheck`).toBeDefined()

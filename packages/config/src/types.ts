@@ -1,4 +1,5 @@
 import type { TrustSettings } from './trust.js'
+
 // The validated configuration as every service sees it: defaults filled in, region names made
 // canonical, durations in milliseconds and sizes in bytes. Produced only by parseConfig/loadConfig.
 

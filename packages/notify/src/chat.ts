@@ -89,7 +89,10 @@ export function chatMessage(bundle: NotificationBundle, config: VigilConfig): Ch
     if (section.sources.length > 0) {
       lines.push([{ text: 'Sources:', bold: true }])
       for (const source of section.sources)
-        lines.push([{ text: '• ' }, ...linkSegments(source.url, source.title)])
+        lines.push([
+          { text: '• ' },
+          ...(source.url === null ? [{ text: source.title }] : linkSegments(source.url, source.title)),
+        ])
     }
     if (section.link) lines.push(linkSegments(section.link, 'Details in the Vigil api'))
   }

@@ -33,7 +33,14 @@ export {
   scopeIncludes,
 } from './api-keys.js'
 export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js'
-export { type OpenStoreOptions, openStore, type Sql, type Store, type TransactionSql } from './connect.js'
+export {
+  EMBEDDED_MEMORY_SETTINGS,
+  type OpenStoreOptions,
+  openStore,
+  type Sql,
+  type Store,
+  type TransactionSql,
+} from './connect.js'
 export {
   type DurationRow,
   durationMedians,
@@ -154,6 +161,14 @@ export {
   regionAvailabilityBuckets,
   regionTlsVerdicts,
 } from './report-reads.js'
+export {
+  deleteExpired,
+  RETENTION_TABLES,
+  type RetentionOptions,
+  type RetentionPolicy,
+  type RetentionResult,
+  type RetentionTable,
+} from './retention.js'
 export {
   activeSilences,
   createSilence,

@@ -2,19 +2,7 @@
 // tests can call it in-process.
 import { parseArgs } from 'node:util'
 import { describeError } from '@vigil/errors'
-import { agentCommand } from './commands/agent.js'
-import { USAGE as AGENT_TOKEN_USAGE, agentTokenCommand } from './commands/agent-token.js'
-import { apiKeyCommand } from './commands/api-key.js'
-import { checkConfigCommand } from './commands/check-config.js'
-import { exportCommand } from './commands/export.js'
-import { importCommand } from './commands/import.js'
-import { migrateCommand } from './commands/migrate.js'
-import { newsCommand } from './commands/news.js'
-import { notifyCommand } from './commands/notify.js'
-import { probeCommand } from './commands/probe.js'
-import { reportCommand } from './commands/report.js'
-import { startCommand } from './commands/start.js'
-import { tlsCheckCommand } from './commands/tls-check.js'
+import { USAGE as AGENT_TOKEN_USAGE } from './commands/agent-token-usage.js'
 
 export interface CliIo {
   stdout(text: string): void
@@ -30,6 +18,7 @@ export interface CommandContext {
 interface Command {
   summary: string
   usage: string
+  /** Loads the command's module when it runs: a process loads only the code of its own command. */
   run(context: CommandContext): Promise<number>
 }
 
@@ -38,71 +27,73 @@ const commands: Record<string, Command> = {
     summary: 'run every Vigil service in one process (embedded database unless DATABASE_URL is set)',
     usage:
       'vigil start [--config FILE] [--data-dir DIR] [--port PORT] [--host HOST] [--metrics-listen HOST:PORT] [--only api,prober,...]',
-    run: startCommand,
+    run: (context) => import('./commands/start.js').then((command) => command.startCommand(context)),
   },
   migrate: {
     summary: 'apply database migrations and exit',
     usage: 'vigil migrate [--config FILE] [--data-dir DIR]',
-    run: migrateCommand,
+    run: (context) => import('./commands/migrate.js').then((command) => command.migrateCommand(context)),
   },
   probe: {
     summary: 'probe every configured target from this vantage and print the results (no database)',
     usage: 'vigil probe [--config FILE] [--once] [--json]',
-    run: probeCommand,
+    run: (context) => import('./commands/probe.js').then((command) => command.probeCommand(context)),
   },
   'tls-check': {
     summary: 'capture one TLS chain and print it with the interception verdict (no database)',
     usage: 'vigil tls-check HOST[:PORT] [--sni NAME] [--json] [--config FILE] [--ca FILE]',
-    run: tlsCheckCommand,
+    run: (context) => import('./commands/tls-check.js').then((command) => command.tlsCheckCommand(context)),
   },
   agent: {
     summary: 'probe as an in-country agent: spool every measurement locally and upload it to the api',
     usage: 'vigil agent --api URL [--config FILE] [--spool-dir DIR]   (token in VIGIL_AGENT_TOKEN)',
-    run: agentCommand,
+    run: (context) => import('./commands/agent.js').then((command) => command.agentCommand(context)),
   },
   'agent-token': {
     summary: 'create (printed once), list or revoke the tokens agents upload with; registers the vantage',
     usage: `${AGENT_TOKEN_USAGE} [--config FILE] [--data-dir DIR]`,
-    run: agentTokenCommand,
+    run: (context) =>
+      import('./commands/agent-token.js').then((command) => command.agentTokenCommand(context)),
   },
   'api-key': {
     summary: 'create (printed once), list or revoke the API keys operators use (scopes read, operate, admin)',
     usage:
       'vigil api-key create --scope read|operate|admin --name TEXT | list | revoke ID [--config FILE] [--data-dir DIR]',
-    run: apiKeyCommand,
+    run: (context) => import('./commands/api-key.js').then((command) => command.apiKeyCommand(context)),
   },
   news: {
     summary: 'scan one feed or page (file or URL) and print each item as newswatch reads it (no database)',
     usage:
       'vigil news scan FILE_OR_URL [--json] [--config FILE] [--source NAME | --selectors item=...,title=...,link=...]',
-    run: newsCommand,
+    run: (context) => import('./commands/news.js').then((command) => command.newsCommand(context)),
   },
   import: {
     summary: 'import OONI measurements or IODA signals and outage events from JSON/JSONL files (idempotent)',
     usage: 'vigil import ooni|ioda FILE... [--strict] [--config FILE] [--data-dir DIR]',
-    run: importCommand,
+    run: (context) => import('./commands/import.js').then((command) => command.importCommand(context)),
   },
   report: {
     summary: 'the rally report of a day: outages per city against baseline, next to detention reports',
     usage:
       'vigil report rally --date YYYY-MM-DD [--city NAME] [--format md|json|csv|html] [--resolution 5m|1m] [--out FILE]',
-    run: reportCommand,
+    run: (context) => import('./commands/report.js').then((command) => command.reportCommand(context)),
   },
   export: {
     summary: 'stream measurements or incidents of a time range as CSV',
     usage:
       'vigil export measurements|incidents --from TIME --to TIME [--out FILE] [--config FILE] [--data-dir DIR]',
-    run: exportCommand,
+    run: (context) => import('./commands/export.js').then((command) => command.exportCommand(context)),
   },
   notify: {
     summary: 'send a test message through every channel of a receiver and print what each remote answered',
     usage: 'vigil notify test RECEIVER [--channel email|webhook|telegram|matrix|signal|ntfy] [--config FILE]',
-    run: notifyCommand,
+    run: (context) => import('./commands/notify.js').then((command) => command.notifyCommand(context)),
   },
   'check-config': {
     summary: 'validate a config file: prints ok, or every error with file, key and line',
     usage: 'vigil check-config [--config FILE]',
-    run: checkConfigCommand,
+    run: (context) =>
+      import('./commands/check-config.js').then((command) => command.checkConfigCommand(context)),
   },
 }
 

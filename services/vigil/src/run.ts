@@ -24,6 +24,7 @@ import {
 import type { Logger } from 'pino'
 import { openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
+import { createRetentionJob } from './retention-job.js'
 import { VERSION } from './version.js'
 
 export const SERVICE_NAMES = [
@@ -34,6 +35,7 @@ export const SERVICE_NAMES = [
   'observatories',
   'alerter',
   'notifier',
+  'retention',
 ] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
 
@@ -187,6 +189,17 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       run(
         'notifier',
         createNotifier({ config, sql: store.sql, registry, logger: logger.child({ service: 'notifier' }) }),
+      )
+    }
+    if (runs('retention')) {
+      run(
+        'retention',
+        createRetentionJob({
+          config,
+          sql: store.sql,
+          registry,
+          logger: logger.child({ service: 'retention' }),
+        }),
       )
     }
 

@@ -8,12 +8,9 @@ import type { Vantage } from '@vigil/model'
 import { createAgentToken, listAgentTokens, migrate, revokeAgentToken } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
+import { USAGE } from './agent-token-usage.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
 import { findRunningVigil, unexpectedAnswer } from './running.js'
-
-export const USAGE =
-  'vigil agent-token create --vantage ID --role in_country|outside|control [--region R] [--asn N] ' +
-  '[--network-type mobile|fixed|unknown] [--network NAME] [--country CC] | list | revoke ID'
 
 interface TokenRow {
   id: number
@@ -81,7 +78,11 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
   }
   const choice = chooseStore(config, values['data-dir'], env)
 
-  const printCreated = (token: { id: number; token: string }, vantageId: string, result: TokenVantageResult) => {
+  const printCreated = (
+    token: { id: number; token: string },
+    vantageId: string,
+    result: TokenVantageResult,
+  ) => {
     io.stderr(`${result.action} vantage ${describeVantage(result.vantage)}\n`)
     io.stderr(`token ${token.id} for vantage ${vantageId}; it is shown only now, keep it secret:\n`)
     io.stdout(`${token.token}\n`)
@@ -111,11 +112,18 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
         ...(describes ? { registration } : {}),
       })
       if (answer.status === 400) {
-        io.stderr(`vigil agent-token create: ${String(answer.body.message).replace(/^body\/(registration\/)?/, '')}\n`)
+        io.stderr(
+          `vigil agent-token create: ${String(answer.body.message).replace(/^body\/(registration\/)?/, '')}\n`,
+        )
         return 2
       }
       if (answer.status !== 201) throw unexpectedAnswer(running, answer)
-      const body = answer.body as { id: number; token: string; action: TokenVantageResult['action']; registered: Vantage }
+      const body = answer.body as {
+        id: number
+        token: string
+        action: TokenVantageResult['action']
+        registered: Vantage
+      }
       printCreated(body, values.vantage!, { action: body.action, vantage: body.registered })
       return 0
     }
