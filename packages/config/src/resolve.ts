@@ -64,6 +64,11 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
     }
   })
 
+  // Confirmation and unsubscribe links in subscription emails must point somewhere people can reach.
+  if (raw.status.enabled && raw.status.subscriptions && raw.api.publicUrl === undefined) {
+    report(['status', 'subscriptions'], 'email subscriptions need api.publicUrl for the links they mail')
+  }
+
   const thresholds = raw.thresholds
   const blackout = thresholds.blackout
   if (!(blackout.critical < blackout.warning)) {
@@ -128,6 +133,7 @@ export function resolveConfig(file: string, raw: ConfigFile): { config: VigilCon
     observatories: {
       ooni: { ...raw.observatories.ooni, countries: raw.observatories.ooni.countries ?? [raw.country] },
     },
+    status: { ...raw.status, title: raw.status.title },
   }
   return { config, issues }
 }

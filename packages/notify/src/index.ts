@@ -1,7 +1,7 @@
 // @vigil/notify: turns incidents into notifications (routing, grouping, silences, an outbox keyed for
 // exactly-once) and delivers them by email and Alertmanager-compatible webhook.
 export { createEmailChannel, createWebhookChannel, type DeliveryChannel, DeliveryError } from './channels.js'
-export { describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
+export { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
 export { escapeHtml, messageIdFor, type RenderedEmail, renderEmail, renderSubject } from './email.js'
 export { createNotifierMetrics, type NotifierMetrics } from './metrics.js'
 export {
