@@ -7,6 +7,8 @@ COPY packages ./packages
 COPY services ./services
 COPY config ./config
 RUN pnpm install --frozen-lockfile --prod=false
+# The board's script and stylesheet, built once into the image rather than at each start.
+RUN pnpm --filter @vigil/board build
 ENV NODE_ENV=production
 EXPOSE 8080
 ENTRYPOINT ["node", "--import", "tsx", "services/vigil/src/main.ts"]

@@ -18,6 +18,7 @@ import {
   raiseIncident,
   recordHeartbeat,
   resolveIncident,
+  revokeApiKey,
   upsertSources,
   upsertTargets,
   upsertVantage,
@@ -361,6 +362,35 @@ describe('the board', () => {
     // The cookie reads; it does not change anything, even with the key's scope allowing it.
     const post = await fetch(`${baseUrl}/v1/silences`, { method: 'POST', headers: { cookie: session } })
     expect([401, 403]).toContain(post.status)
+  })
+
+  it('ends the sessions of a revoked key, and a logged-out session', async () => {
+    const sessionOf = async (key: string) => {
+      const response = await fetch(`${baseUrl}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `key=${encodeURIComponent(key)}`,
+        redirect: 'manual',
+      })
+      expect(response.status).toBe(303)
+      return response.headers.get('set-cookie')!.split(';')[0]!
+    }
+    const doomed = await createApiKey(store.sql, { name: 'lost phone', scope: 'read' })
+    const session = await sessionOf(doomed.key)
+    expect((await fetch(`${baseUrl}/v1/board`, { headers: { cookie: session } })).status).toBe(200)
+    await revokeApiKey(store.sql, doomed.id)
+    expect((await fetch(`${baseUrl}/v1/board`, { headers: { cookie: session } })).status).toBe(401)
+    const page = await fetch(`${baseUrl}/`, { headers: { cookie: session }, redirect: 'manual' })
+    expect(page.headers.get('location')).toBe('/login')
+
+    const other = await sessionOf(readKey)
+    const logout = await fetch(`${baseUrl}/logout`, {
+      method: 'POST',
+      headers: { cookie: other },
+      redirect: 'manual',
+    })
+    expect(logout.status).toBe(303)
+    expect((await fetch(`${baseUrl}/v1/board`, { headers: { cookie: other } })).status).toBe(401)
   })
 
   it('shows a blackout raised in the store within 5 s without a reload, and its resolution', async () => {

@@ -12,10 +12,19 @@ import {
   renderLoginPage,
 } from '@vigil/board'
 import type { VigilConfig } from '@vigil/config'
-import { authenticateApiKey, createOperatorSession, deleteOperatorSession, type Store } from '@vigil/store'
+import {
+  authenticateApiKey,
+  authenticateOperatorSession,
+  createOperatorSession,
+  deleteOperatorSession,
+  type Store,
+} from '@vigil/store'
 import { serialize as serializeCookie } from 'cookie'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type AuthFailures, SESSION_COOKIE, sessionToken } from '../access.js'
+
+/** How often an open event stream checks that its session still holds. */
+const SESSION_RECHECK_MS = 10_000
 
 export interface BoardRouteOptions {
   store: Store
@@ -140,7 +149,21 @@ export const boardRoutes: FastifyPluginAsync<BoardRouteOptions> = async (app, op
       }
       streams.add(reply)
       const unsubscribe = await hub.subscribe(send)
-      request.raw.on('close', () => {
+      // A stream opened with a session ends when the session does (expiry, logout, revoked key): the
+      // browser reconnects and is refused, and the page turns stale.
+      const token = request.principal?.kind === 'session' ? sessionToken(request) : undefined
+      const recheck =
+        token === undefined
+          ? undefined
+          : setInterval(() => {
+              authenticateOperatorSession(store.sql, token, new Date())
+                .then((key) => {
+                  if (!key) reply.raw.end()
+                })
+                .catch(() => reply.raw.end())
+            }, SESSION_RECHECK_MS)
+      reply.raw.on('close', () => {
+        if (recheck) clearInterval(recheck)
         unsubscribe()
         streams.delete(reply)
       })
