@@ -35,6 +35,7 @@ export {
   boardIncident,
   boardRallies,
   type ChartPoint,
+  cachedRegionCharts,
   loadBoardSnapshot,
   loadRegionCharts,
   type SnapshotOptions,

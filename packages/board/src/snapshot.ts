@@ -112,14 +112,38 @@ export interface SnapshotOptions {
   silenceAfterMs: number
   /** Most detention reports listed. */
   reportLimit?: number
+  /** Reads the charts (default: loadRegionCharts each time); a caller polling often can cache them. */
+  charts?: () => Promise<RegionCharts>
+}
+
+export type RegionCharts = Map<string, { chart: ChartPoint[]; baseline: number | null }>
+
+/**
+ * loadRegionCharts, read again only when `maxAgeMs` has passed: the hourly sums scan 8 days of
+ * measurements, which a board polling every second should not do every second.
+ */
+export function cachedRegionCharts(
+  sql: Sql,
+  config: VigilConfig,
+  maxAgeMs: number,
+  now: () => Date = () => new Date(),
+): () => Promise<RegionCharts> {
+  let cached: { at: number; charts: Promise<RegionCharts> } | undefined
+  return () => {
+    const at = now().getTime()
+    if (!cached || at - cached.at >= maxAgeMs) {
+      const charts = loadRegionCharts(sql, config, new Date(at))
+      cached = { at, charts }
+      charts.catch(() => {
+        if (cached?.charts === charts) cached = undefined
+      })
+    }
+    return cached.charts
+  }
 }
 
 /** The hourly charts and baselines of every region (one pass over the last 8 days of hourly sums). */
-export async function loadRegionCharts(
-  sql: Sql,
-  config: VigilConfig,
-  now: Date,
-): Promise<Map<string, { chart: ChartPoint[]; baseline: number | null }>> {
+export async function loadRegionCharts(sql: Sql, config: VigilConfig, now: Date): Promise<RegionCharts> {
   const end = Math.floor(now.getTime() / HOUR) * HOUR + HOUR
   const chartStart = end - 24 * HOUR
   const rows = await hourlyScopeShares(
@@ -128,7 +152,7 @@ export async function loadRegionCharts(
     new Date(chartStart - 7 * 24 * HOUR),
     new Date(end),
   )
-  const charts = new Map<string, { chart: ChartPoint[]; baseline: number | null }>()
+  const charts: RegionCharts = new Map()
   for (const region of config.regions) {
     const mine = rows.filter((row) => row.scope === `region:${region.name}`)
     const byHour = new Map(mine.map((row) => [row.start.getTime(), row]))
@@ -162,7 +186,7 @@ export async function loadBoardSnapshot(
     state: 'resolved',
     limit: 500,
   })
-  const charts = await loadRegionCharts(sql, config, now)
+  const charts = await (options.charts ?? (() => loadRegionCharts(sql, config, now)))()
   const samples = new Map<string, number>()
   for (const [region, { chart }] of charts) {
     // The current hour and the one before: a region measured within the last hour or so has data.

@@ -55,7 +55,7 @@ export interface ApiDeps {
   /** Failed authentications a client address may make per minute before it gets 429 (default 10). */
   authFailuresPerMinute?: number
   /** Open boards: how often the store is read (default 1 s) and a heartbeat sent when quiet (5 s). */
-  board?: { pollMs?: number; heartbeatMs?: number }
+  board?: { pollMs?: number; heartbeatMs?: number; chartMaxAgeMs?: number }
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {

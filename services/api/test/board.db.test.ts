@@ -11,12 +11,14 @@ import { parseConfig, type VigilConfig } from '@vigil/config'
 import { createMetricsRegistry } from '@vigil/metrics'
 import { createNotifier, type Notifier } from '@vigil/notify'
 import {
+  confirmSubscription,
   createApiKey,
   createReport,
   insertMeasurements,
   insertNewsItems,
   raiseIncident,
   recordHeartbeat,
+  requestSubscription,
   resolveIncident,
   revokeApiKey,
   upsertSources,
@@ -608,6 +610,40 @@ describe('the public status page', () => {
     } finally {
       await context.close()
     }
+  }, 60_000)
+
+  it('retries a subscriber message while the SMTP server is down and delivers it once when it is back', async () => {
+    const address = 'desk@press-freedom.example'
+    const requested = await requestSubscription(store.sql, {
+      email: address,
+      scopeType: 'region',
+      scope: 'Shymkent',
+      at: new Date(),
+    })
+    await confirmSubscription(store.sql, requested.confirmToken, new Date())
+    const port = smtp.port
+    await smtp.close()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await raiseIncident(store.sql, {
+      ...blackout('Shymkent', new Date()),
+      identity: 'blackout|region|Shymkent|2',
+    })
+    const down = await notifier.runOnce()
+    expect(down.failed).toBeGreaterThanOrEqual(1)
+    const [pending] = await store.sql<Array<{ state: string; attempts: number }>>`
+      select state, attempts from notifications where receiver = ${`subscriber:${requested.subscriber.id}`}`
+    expect(pending).toEqual({ state: 'pending', attempts: 1 })
+
+    smtp = await startSmtp(port)
+    await waitFor('the retried message', async () => {
+      await notifier.runOnce()
+      return smtp.received.some((mail) => mail.to.includes(address))
+    })
+    for (let round = 0; round < 3; round++) await notifier.runOnce()
+    const received = smtp.received.filter((mail) => mail.to.includes(address))
+    expect(received).toHaveLength(1)
+    expect(received[0]!.subject).toBe('Now: Internet blackout: Shymkent')
+    await resolveIncident(store.sql, 'blackout|region|Shymkent|2', new Date())
   }, 60_000)
 
   it('limits subscription requests per client address', async () => {

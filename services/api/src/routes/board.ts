@@ -6,6 +6,7 @@ import {
   ASSETS_PREFIX,
   type BoardEvent,
   buildBoardAssets,
+  cachedRegionCharts,
   createBoardHub,
   loadBoardSnapshot,
   renderBoardPage,
@@ -34,6 +35,8 @@ export interface BoardRouteOptions {
   /** How often open boards' store is read (default 1 s) and a heartbeat sent when nothing changed (5 s). */
   pollMs?: number
   heartbeatMs?: number
+  /** How long the hourly charts are reused before they are read again (default 30 s). */
+  chartMaxAgeMs?: number
 }
 
 /** Pages for people: no caching, no framing, scripts and styles only from the api itself. */
@@ -78,8 +81,10 @@ function secureCookie(request: FastifyRequest, config: VigilConfig): boolean {
 
 export const boardRoutes: FastifyPluginAsync<BoardRouteOptions> = async (app, options) => {
   const { store, config } = options
+  // Incidents, reports and vantages are read on every poll; the 24-hour charts at most every 30 s.
+  const charts = cachedRegionCharts(store.sql, config, options.chartMaxAgeMs ?? 30_000)
   const load = () =>
-    loadBoardSnapshot(store.sql, config, { now: new Date(), silenceAfterMs: options.silenceAfterMs })
+    loadBoardSnapshot(store.sql, config, { now: new Date(), silenceAfterMs: options.silenceAfterMs, charts })
   const hub = createBoardHub({
     load,
     pollMs: options.pollMs,
