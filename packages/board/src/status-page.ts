@@ -1,9 +1,14 @@
 // The public status page's HTML: region states, feed links, the subscription form and the history.
 import { renderDocument } from './pages.js'
-import type { PublicStatus } from './public-status.js'
+import { feedEntries, type PublicStatus } from './public-status.js'
 import { escapeHtml as h, utcTime } from './render.js'
 
-export function renderStatusPage(status: PublicStatus, message?: string): string {
+/**
+ * The page; with `region`, its history lists only what concerned that region (as the region's feed does).
+ * `region` must be one of status.regions (the route checks).
+ */
+export function renderStatusPage(status: PublicStatus, message?: string, region?: string): string {
+  const entries = region === undefined ? status.entries : feedEntries(status, 'region', region)
   const regions = `<section aria-labelledby="h-regions"><h2 id="h-regions">Regions</h2>
 <ul class="tiles">${status.regions
     .map(
@@ -11,7 +16,7 @@ export function renderStatusPage(status: PublicStatus, message?: string): string
         region,
       ) => `<li class="tile tile-${h(region.state)}" data-region="${h(region.name)}"><h3>${h(region.name)}</h3>
 <p><span class="state state-${h(region.state)}">${h(region.stateTitle)}</span>${region.since ? ` <span class="since">since <time datetime="${h(region.since)}">${h(utcTime(region.since))}</time></span>` : ''}</p>
-<p class="figures">Feeds: <a href="/status/feeds/region/${encodeURIComponent(region.name)}.atom">Atom</a> · <a href="/status/feeds/region/${encodeURIComponent(region.name)}.rss">RSS</a></p></li>`,
+<p class="figures"><a href="/status?region=${encodeURIComponent(region.name)}#h-history">History</a> · Feeds: <a href="/status/feeds/region/${encodeURIComponent(region.name)}.atom">Atom</a> · <a href="/status/feeds/region/${encodeURIComponent(region.name)}.rss">RSS</a></p></li>`,
     )
     .join('')}</ul>
 <p>Whole country: ${status.countries
@@ -39,11 +44,12 @@ ${message ? `<p class="notice" role="status">${h(message)}</p>` : ''}
 link to unsubscribe.</p></section>`
     : ''
 
-  const history = `<section aria-labelledby="h-history"><h2 id="h-history">History</h2>
+  const history = `<section aria-labelledby="h-history"><h2 id="h-history">History${region === undefined ? '' : ` of ${h(region)}`}</h2>
+${region === undefined ? '' : '<p><a href="/status#h-history">All regions</a></p>'}
 ${
-  status.entries.length === 0
+  entries.length === 0
     ? '<p>Nothing to report.</p>'
-    : `<ul class="cards">${status.entries
+    : `<ul class="cards">${entries
         .map(
           (entry) => `<li class="card" id="${h(entry.anchor)}"><h3>${h(entry.title)}</h3>
 <ul>${entry.lines.map((line) => `<li>${h(line)}</li>`).join('')}</ul>

@@ -498,6 +498,11 @@ describe('the public status page', () => {
       }
     }
     await resolveIncident(store.sql, 'blackout|region|Shymkent', new Date())
+    const history = await (await fetch(`${baseUrl}/status?region=Shymkent`)).text()
+    expect(history).toContain('History of Shymkent')
+    expect(history).toContain('Internet blackout: Shymkent')
+    expect(history).not.toContain('Detentions reported: Almaty')
+    expect((await fetch(`${baseUrl}/status?region=Atlantis`)).status).toBe(404)
   }, 60_000)
 
   it('serves feeds per country and region that parse as Atom and RSS with their required elements', async () => {

@@ -99,8 +99,20 @@ export const statusRoutes: FastifyPluginAsync<StatusRouteOptions> = async (app, 
     (_request, body, done) => done(null, parseFormBody(body as string)),
   )
 
-  app.get('/status', { schema: { hide: true } }, async (_request, reply) =>
-    reply.headers(PAGE_HEADERS).send(renderStatusPage(await status())),
+  app.get<{ Querystring: { region?: string } }>(
+    '/status',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const current = await status()
+      const region = request.query.region
+      if (region !== undefined && !current.regions.some((known) => known.name === region)) {
+        return reply
+          .code(404)
+          .headers(PAGE_HEADERS)
+          .send(renderStatusPage(current, `No region named ${region}.`))
+      }
+      return reply.headers(PAGE_HEADERS).send(renderStatusPage(current, undefined, region))
+    },
   )
 
   app.get<{ Params: { scopeType: string; file: string } }>(
