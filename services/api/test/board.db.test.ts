@@ -466,6 +466,24 @@ describe('the board', () => {
 })
 
 describe('the public status page', () => {
+  it('is not served unless status.enabled is set', async () => {
+    const yaml = configYaml(0, smtp.port, '2030-01-01').replace('  enabled: true', '  enabled: false')
+    const off = await buildApp({
+      store,
+      registry: createMetricsRegistry({ version: 'test', defaultMetrics: false }),
+      version: 'test',
+      config: parseConfig(`${yaml}\n`, 'status-off.yaml', {}),
+    })
+    try {
+      for (const url of ['/status', '/status/feeds/country/KZ.atom', '/status/confirm?token=x']) {
+        expect((await off.inject({ url })).statusCode, url).toBe(404)
+      }
+      expect((await off.inject({ method: 'POST', url: '/status/subscribe' })).statusCode).toBe(404)
+    } finally {
+      await off.close()
+    }
+  })
+
   it('renders at desktop and phone sizes without any vantage detail and without serious violations', async () => {
     await raiseIncident(store.sql, {
       ...blackout('Shymkent', new Date()),
