@@ -73,6 +73,11 @@ export function resolveConfig(
     }
   })
 
+  // Confirmation and unsubscribe links in subscription emails must point somewhere people can reach.
+  if (raw.status.enabled && raw.status.subscriptions && raw.api.publicUrl === undefined) {
+    report(['status', 'subscriptions'], 'email subscriptions need api.publicUrl for the links they mail')
+  }
+
   const thresholds = raw.thresholds
   const blackout = thresholds.blackout
   if (!(blackout.critical < blackout.warning)) {
@@ -154,6 +159,7 @@ export function resolveConfig(
       ooni: { ...raw.observatories.ooni, countries: raw.observatories.ooni.countries ?? [raw.country] },
       ioda: { ...raw.observatories.ioda, countries: raw.observatories.ioda.countries ?? [raw.country] },
     },
+    status: { ...raw.status, title: raw.status.title },
   }
   return { config, issues }
 }

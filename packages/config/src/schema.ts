@@ -374,6 +374,20 @@ const apiSchema = z.strictObject({
   authFailuresPerMinute: positiveInt().max(10_000).default(10),
   // A second address serving only GET /metrics without a key, for a scraper on a private network.
   metricsListen: z.strictObject({ host: host(), port: z.number().int().min(0).max(65_535) }).optional(),
+  // How long a browser session of the board lasts after logging in with an API key.
+  sessionLifetime: duration({ min: MINUTE }).default(12 * HOUR),
+})
+
+const statusSchema = z.strictObject({
+  // The public status page at /status, its feeds and subscriptions; off unless asked for.
+  enabled: z.boolean().default(false),
+  title: nonEmptyText().optional(),
+  // Email subscriptions on the status page (double opt-in); they need api.publicUrl for their links.
+  subscriptions: z.boolean().default(true),
+  // Subscription requests per client address and hour.
+  subscribeRatePerHour: positiveInt().max(10_000).default(10),
+  // How far back the page and its feeds list incidents and detention reports.
+  historyDays: positiveInt().max(3_650).default(30),
 })
 
 const storeSchema = z.strictObject({
@@ -449,6 +463,7 @@ export const configFileSchema = z.strictObject({
   store: storeSchema.prefault({}),
   agent: agentSchema.prefault({}),
   observatories: observatoriesSchema.prefault({}),
+  status: statusSchema.prefault({}),
 })
 
 export type ConfigFile = z.output<typeof configFileSchema>

@@ -357,6 +357,19 @@ export interface ApiSettings {
   authFailuresPerMinute: number
   /** Where GET /metrics is served without a key (and nothing else); absent: no such listener. */
   metricsListen: { host: string; port: number } | undefined
+  /** Milliseconds a board session lasts after logging in with an API key. */
+  sessionLifetime: number
+}
+
+/** The public status page (`/status`), its feeds and email subscriptions. */
+export interface StatusSettings {
+  enabled: boolean
+  title: string | undefined
+  subscriptions: boolean
+  /** Subscription requests per client address and hour. */
+  subscribeRatePerHour: number
+  /** Days of history on the page and in the feeds. */
+  historyDays: number
 }
 
 export interface StoreSettings {
@@ -442,6 +455,7 @@ export interface VigilConfig {
   store: StoreSettings
   agent: AgentSettings
   observatories: ObservatorySettings
+  status: StatusSettings
 }
 
 export interface ConfigIssue {

@@ -50,6 +50,23 @@ export interface DeliveryChannel {
   close(): void
 }
 
+/**
+ * The address and unsubscribe link of an outbox row for a status page subscriber (receiver
+ * `subscriber:<id>`, payload `{ to, unsubscribeUrl }`), or undefined for a configured receiver.
+ */
+export function subscriberRecipient(
+  notification: Notification,
+): { to: string; unsubscribeUrl: string } | undefined {
+  if (!notification.receiver.startsWith('subscriber:')) return undefined
+  const payload = notification.payload
+  if (!payload || typeof payload.to !== 'string' || typeof payload.unsubscribeUrl !== 'string') {
+    throw new DeliveryError(`subscriber row ${notification.id} has no address in its payload`, {
+      permanent: true,
+    })
+  }
+  return { to: payload.to, unsubscribeUrl: payload.unsubscribeUrl }
+}
+
 export function createEmailChannel(config: VigilConfig): DeliveryChannel {
   const smtp = config.smtp
   const transport = nodemailer.createTransport({
@@ -67,8 +84,10 @@ export function createEmailChannel(config: VigilConfig): DeliveryChannel {
   return {
     name: 'email',
     async send(notification) {
+      const subscriber = subscriberRecipient(notification)
       const receiver = config.alerts.receivers.find((r) => r.name === notification.receiver)
-      if (!receiver || receiver.email.length === 0) {
+      const to = subscriber?.to ?? receiver?.email
+      if (to === undefined || to.length === 0) {
         throw new DeliveryError(`receiver "${notification.receiver}" has no email address in the config`, {
           permanent: true,
         })
@@ -76,13 +95,22 @@ export function createEmailChannel(config: VigilConfig): DeliveryChannel {
       try {
         await transport.sendMail({
           from: smtp.from,
-          to: receiver.email,
+          to,
           subject: notification.subject,
           text: notification.bodyText,
           html: notification.bodyHtml,
           messageId: messageIdFor(notification.idempotencyKey, smtp.from),
           date: notification.createdAt,
-          headers: { 'X-Vigil-Event': notification.event },
+          headers: {
+            'X-Vigil-Event': notification.event,
+            // Status page subscribers can leave from their mail program too (RFC 2369, RFC 8058).
+            ...(subscriber
+              ? {
+                  'List-Unsubscribe': `<${subscriber.unsubscribeUrl}>`,
+                  'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+                }
+              : {}),
+          },
         })
       } catch (cause) {
         const code = (cause as { responseCode?: unknown }).responseCode

@@ -34,7 +34,7 @@ export {
   createSignalChannel,
   createTelegramChannel,
 } from './chat-channels.js'
-export { describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
+export { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
 export { escapeHtml, messageIdFor, type RenderedEmail, renderEmail, renderSubject } from './email.js'
 export { createNotifierMetrics, type NotifierMetrics } from './metrics.js'
 export {

@@ -42,6 +42,11 @@ export interface NotifierDeps {
   /** Attempts before a row is given up on. */
   maxAttempts?: number
   /**
+   * More planners run after the alert planning of every round, each inserting outbox rows and returning
+   * how many were new (e.g. the status page's subscriber messages).
+   */
+  extraPlanners?: ReadonlyArray<(now: Date) => Promise<number>>
+  /**
    * Replaces the SMTP and HTTP edges (a test that measures what a round does, not how it sends). Back-off
    * starts at `baseMs` and doubles up to `maxMs` (defaults 5 s and 10 min: a remote down for a minute is
    * retried at 5, 15, 35 and 75 s and so gets the message within about 15 s of coming back).
@@ -193,7 +198,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   const notifier: Notifier = {
     owner,
-    plan: () => planNotifications(sql, config, now()),
+    async plan() {
+      let planned = await planNotifications(sql, config, now())
+      for (const planner of deps.extraPlanners ?? []) planned += await planner(now())
+      return planned
+    },
     async deliver() {
       let sent = 0
       let failed = 0

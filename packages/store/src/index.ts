@@ -32,6 +32,11 @@ export {
   revokeApiKey,
   scopeIncludes,
 } from './api-keys.js'
+export {
+  authenticateOperatorSession,
+  createOperatorSession,
+  deleteOperatorSession,
+} from './board-sessions.js'
 export { BufferedWriter, type BufferedWriterOptions } from './buffered-writer.js'
 export {
   EMBEDDED_MEMORY_SETTINGS,
@@ -177,6 +182,17 @@ export {
   type NewSilence,
   type StoredSilence,
 } from './silences.js'
+export {
+  confirmedSubscribers,
+  confirmSubscription,
+  getSubscriber,
+  requestSubscription,
+  type StatusSubscriber,
+  type SubscriberScopeType,
+  type SubscriberState,
+  type SubscriptionRequest,
+  unsubscribe,
+} from './status-subscribers.js'
 export {
   type ControlLookup,
   insertTlsObservations,

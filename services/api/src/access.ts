@@ -7,10 +7,12 @@ import {
   type ApiKeyScope,
   authenticateAgentToken,
   authenticateApiKey,
+  authenticateOperatorSession,
   type Store,
   scopeIncludes,
 } from '@vigil/store'
-import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
+import { parse as parseCookie } from 'cookie'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import ipaddr from 'ipaddr.js'
 import { FailureLimiter } from './rate-limit.js'
 
@@ -48,7 +50,33 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'DELETE /v1/api-keys/:id': 'admin',
   'POST /v1/import/ooni': 'admin',
   'POST /v1/import/ioda': 'admin',
+  // The operator board: the page, its data and its live updates. A browser reaches them with the session
+  // cookie that the login form sets (see SESSION_COOKIE).
+  'GET /': 'read',
+  'GET /v1/board': 'read',
+  'GET /v1/board/events': 'read',
+  'GET /login': 'public',
+  'POST /login': 'public',
+  'POST /logout': 'public',
+  // The board's script and stylesheet: the same for every installation, no data in them.
+  'GET /board/assets/*': 'public',
+  // The public status page; registered only when status.enabled is set.
+  'GET /status': 'public',
+  'GET /status/feeds/:scopeType/:file': 'public',
+  'POST /status/subscribe': 'public',
+  'GET /status/confirm': 'public',
+  'POST /status/confirm': 'public',
+  'GET /status/unsubscribe': 'public',
+  'POST /status/unsubscribe': 'public',
 }
+
+/**
+ * The board's session cookie (HttpOnly, SameSite=Strict, Secure over https). It is accepted only on GET
+ * and HEAD routes of scope `read`, never for a change: a request forged from another site carries no
+ * cookie (SameSite=Strict), and even a same-site one could only read. Changes need the Authorization
+ * header.
+ */
+export const SESSION_COOKIE = 'vigil_session'
 
 // The API description (Swagger UI and the OpenAPI document) holds no data and is the same for every
 // installation; it stays open so a browser can load it and try calls with a key.
@@ -66,11 +94,14 @@ export function routeAccess(method: string, url: string): Access | undefined {
 export type Principal =
   | { kind: 'key'; keyId: number; name: string; scope: ApiKeyScope }
   | { kind: 'local'; scope: 'admin' }
+  | { kind: 'session'; keyId: number; name: string; scope: ApiKeyScope }
   | { kind: 'agent'; tokenId: number; vantageId: string }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access
+    /** A page for people: without a credential it sends the browser to the login form instead of a 401. */
+    browser?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -92,11 +123,18 @@ export interface AccessOptions {
 // Reasons logged for a failed authentication: a fixed set, never the credential itself.
 type FailureReason = 'missing_credential' | 'malformed_authorization' | 'unknown_credential'
 
+/** The failed-authentication budget of client addresses, shared with the login form. */
+export interface AuthFailures {
+  /** Seconds until the request's address may try again; 0 when it may now. */
+  retryAfter(request: FastifyRequest): number
+  fail(request: FastifyRequest): void
+}
+
 /**
  * Installs the access table and the authentication hook on the root instance; call it before any route is
  * registered. The OpenAPI document gets the security schemes, and each route its requirement.
  */
-export function enforceAccess(app: FastifyInstance, options: AccessOptions): void {
+export function enforceAccess(app: FastifyInstance, options: AccessOptions): AuthFailures {
   const now = options.now ?? (() => new Date())
   const failures = new FailureLimiter(options.failuresPerMinute)
 
@@ -146,10 +184,27 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): voi
         { address, method: request.method, route: request.routeOptions.url, reason },
         'authentication failed',
       )
+      if (request.routeOptions.config?.browser) return reply.redirect('/login', 303)
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message })
     }
 
     const header = request.headers.authorization
+    const session = sessionToken(request)
+    if (header === undefined && session !== undefined && access !== 'agent') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return forbidden(reply, 'the session cookie only reads; send changes with an Authorization header')
+      }
+      if (access !== 'read') {
+        return forbidden(reply, `the session cookie reaches only read routes; this one needs ${access}`)
+      }
+      const key = await authenticateOperatorSession(options.store.sql, session, now())
+      if (!key) return fail('unknown_credential', 'the session has expired or its API key was revoked')
+      request.principal = { kind: 'session', ...key }
+      return
+    }
+    if (header === undefined && request.routeOptions.config?.browser) {
+      return reply.redirect('/login', 303)
+    }
     if (header === undefined) {
       return fail(
         'missing_credential',
@@ -189,6 +244,19 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): voi
     }
     return fail('unknown_credential', 'the API key is unknown or revoked')
   })
+
+  return {
+    retryAfter: (request) => failures.retryAfter(clientAddress(request.ip), now().getTime()),
+    fail: (request) => failures.fail(clientAddress(request.ip), now().getTime()),
+  }
+}
+
+/** The board session token of a request's cookie, if it has one of the right shape. */
+export function sessionToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie
+  if (header === undefined || header.length > 8192) return undefined
+  const value = parseCookie(header)[SESSION_COOKIE]
+  return value !== undefined && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined
 }
 
 /**

@@ -22,6 +22,7 @@ import Fastify, {
 import { jsonSchemaTransform } from 'fastify-type-provider-zod'
 import { enforceAccess, SECURITY_SCHEMES } from './access.js'
 import { adminRoutes } from './routes/admin.js'
+import { boardRoutes } from './routes/board.js'
 import { exportRoutes } from './routes/exports.js'
 import { healthRoutes } from './routes/health.js'
 import { incidentRoutes } from './routes/incidents.js'
@@ -30,6 +31,7 @@ import { measurementRoutes } from './routes/measurements.js'
 import { newsRoutes } from './routes/news.js'
 import { rallyReportRoutes } from './routes/rally-report.js'
 import { silenceRoutes } from './routes/silences.js'
+import { statusRoutes } from './routes/status.js'
 import { vantageRoutes } from './routes/vantages.js'
 import { registerVantageMetrics } from './vantage-metrics.js'
 
@@ -54,6 +56,8 @@ export interface ApiDeps {
   routes?: 'all' | 'health'
   /** Failed authentications a client address may make per minute before it gets 429 (default 10). */
   authFailuresPerMinute?: number
+  /** Open boards: how often the store is read (default 1 s) and a heartbeat sent when quiet (5 s). */
+  board?: { pollMs?: number; heartbeatMs?: number; chartMaxAgeMs?: number }
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -80,7 +84,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   instrument(app, deps.registry)
   // Before any route: every route is registered with its access, and every request is checked first.
-  enforceAccess(app, { store: deps.store, failuresPerMinute: deps.authFailuresPerMinute ?? 10 })
+  const failures = enforceAccess(app, {
+    store: deps.store,
+    failuresPerMinute: deps.authFailuresPerMinute ?? 10,
+  })
   // Vantage liveness comes from the store; the process serving the api exports it, not every service.
   if (deps.routes !== 'health')
     registerVantageMetrics(deps.registry, deps.store, deps.silenceAfterMs ?? 5 * 60_000)
@@ -147,6 +154,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(exportRoutes, { store: deps.store })
   await app.register(adminRoutes, { store: deps.store, config: deps.config })
   if (deps.config) await app.register(rallyReportRoutes, { store: deps.store, config: deps.config })
+  if (deps.config) {
+    await app.register(boardRoutes, {
+      store: deps.store,
+      config: deps.config,
+      silenceAfterMs: deps.silenceAfterMs ?? 5 * 60_000,
+      failures,
+      ...deps.board,
+    })
+    if (deps.config.status.enabled)
+      await app.register(statusRoutes, { store: deps.store, config: deps.config })
+  }
   return app
 }
 

@@ -113,7 +113,10 @@ describe('operator routes', () => {
   it('lets a read key read every read route, and a higher scope read too', async () => {
     for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
       const [method, url] = route.split(' ') as [string, string]
-      if (method !== 'GET' || access !== 'read' || url === '/v1/reports/rally') continue
+      // The rally report and the board need a config, which this app has not; board.db.test.ts covers
+      // the board's access (a session cookie, the login form).
+      const needsConfig = url === '/v1/reports/rally' || url === '/' || url.startsWith('/v1/board')
+      if (method !== 'GET' || access !== 'read' || needsConfig) continue
       const query = url.startsWith('/v1/export/') ? '?from=2019-07-01T00:00:00Z&to=2019-08-01T00:00:00Z' : ''
       for (const key of [keys.read, keys.operate, keys.admin]) {
         const response = await app.inject({ url: `${url}${query}`, headers: bearer(key) })

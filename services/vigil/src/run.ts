@@ -3,6 +3,7 @@
 
 import { createAlerter } from '@vigil/alerter'
 import { buildApp, serveLocalControl, startMetricsListener } from '@vigil/api'
+import { planSubscriberNotifications } from '@vigil/board'
 import { createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
@@ -188,7 +189,14 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       // Reads the incidents the alerter keeps and delivers what they call for; it never decides incidents.
       run(
         'notifier',
-        createNotifier({ config, sql: store.sql, registry, logger: logger.child({ service: 'notifier' }) }),
+        createNotifier({
+          config,
+          sql: store.sql,
+          registry,
+          logger: logger.child({ service: 'notifier' }),
+          // Status page subscribers get their messages through the same outbox and delivery.
+          extraPlanners: [(at) => planSubscriberNotifications(store.sql, config, at)],
+        }),
       )
     }
     if (runs('retention')) {
