@@ -1,5 +1,6 @@
 // The importing edge: parses every file first (a malformed one rejects the whole import, naming the file
 // and the record at fault), then writes everything in one transaction, so nothing is half-imported.
+import { storableJson } from '@vigil/outside-text'
 import {
   insertMeasurements,
   insertObservatoryEvents,
@@ -60,8 +61,8 @@ export async function importOoniFiles(
   const vantages = new Map<string, VantageRecord>()
   const targets = new Map<string, TargetRecord>()
   for (const record of records) {
-    vantages.set(record.vantage.id, record.vantage)
-    targets.set(record.target.id, record.target)
+    vantages.set(record.vantage.id, storableJson(record.vantage))
+    targets.set(record.target.id, storableJson(record.target))
   }
   const inserted = await sql.begin(async (tx) => {
     for (const vantage of vantages.values()) await upsertVantage(tx, vantage)
@@ -77,7 +78,8 @@ export async function importOoniFiles(
     )
     let count = 0
     for (let start = 0; start < records.length; start += CHUNK) {
-      const chunk = records.slice(start, start + CHUNK).map((record) => record.measurement)
+      // Imported files are text from outside: made storable where they enter.
+      const chunk = records.slice(start, start + CHUNK).map((record) => storableJson(record.measurement))
       count += await insertMeasurements(tx, chunk)
       options.onProgress?.(Math.min(start + CHUNK, records.length), records.length)
     }
@@ -98,10 +100,10 @@ export async function importIodaFiles(
   const result = await sql.begin(async (tx) => {
     let pointsInserted = 0
     for (let start = 0; start < points.length; start += CHUNK) {
-      pointsInserted += await insertObservatorySignals(tx, points.slice(start, start + CHUNK))
+      pointsInserted += await insertObservatorySignals(tx, storableJson(points.slice(start, start + CHUNK)))
       options.onProgress?.(Math.min(start + CHUNK, points.length), total)
     }
-    const eventsInserted = await insertObservatoryEvents(tx, events)
+    const eventsInserted = await insertObservatoryEvents(tx, storableJson(events))
     options.onProgress?.(total, total)
     return { pointsInserted, eventsInserted }
   })

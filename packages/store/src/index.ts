@@ -109,6 +109,14 @@ export {
   queryObservatorySignals,
 } from './observatories.js'
 export {
+  isDataError,
+  type QuarantinedRow,
+  type QuarantineRecord,
+  quarantineRows,
+  queryQuarantine,
+  writeIsolatingBadRows,
+} from './quarantine.js'
+export {
   type RegionBucketRow,
   type RegionTlsVerdictRow,
   regionAvailabilityBuckets,

@@ -2,6 +2,7 @@
 // with conditional GETs, stores new items once, files detention items into reports and raises an incident
 // for every new report and every change of a report's count. `runOnce()` polls every source now (tests);
 // `start()`/`stop()` run the schedule, ticked every second by node-cron.
+
 import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
 import {
@@ -18,6 +19,7 @@ import {
   type SourceHealth,
   toClusterCandidate,
 } from '@vigil/news'
+import { storableJson, storableText } from '@vigil/outside-text'
 import {
   createReport,
   getReport,
@@ -163,10 +165,10 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
         language: analysis.language,
         detention: analysis.detention,
         score: analysis.score,
-        counts: analysis.counts,
-        cities: analysis.cities,
-        dates: analysis.dates,
-        people: analysis.people,
+        counts: storableJson(analysis.counts),
+        cities: analysis.cities.map(storable),
+        dates: analysis.dates.map(storable),
+        people: analysis.people.map(storable),
         evidence: storable(analysis.evidence),
         fetchedAt,
       },
@@ -425,10 +427,8 @@ async function storeSource(
   return inserted
 }
 
-/** Text PostgreSQL accepts: a NUL character is refused in text columns. */
-function storable(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text
-}
+// Feed text is text from outside: NUL and lone surrogates replaced and lengths bounded where it enters.
+const storable = (text: string) => storableText(text, 4_000)
 
 function storedHealth(stored: StoredSource | undefined): SourceHealth | null {
   if (!stored) return null

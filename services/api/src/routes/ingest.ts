@@ -1,7 +1,9 @@
 // POST /v1/ingest and POST /v1/heartbeat: what in-country agents push. Each request carries an agent token
-// that writes for one vantage; a batch is stored whole in one transaction or not at all, and a repeated
-// batch adds nothing (each record's id becomes its idempotency key). Uploaded TLS chains are classified
-// here against the control, since an agent has no database to read the control from.
+// that writes for one vantage; a batch is stored whole in one transaction, and a repeated batch adds
+// nothing (each record's id becomes its idempotency key). Uploaded text is made storable as it arrives; a
+// record the database still refuses for its data is quarantined and the rest of the batch stored, so one
+// spooled record can never make an agent's uploads fail forever. Uploaded TLS chains are classified here
+// against the control, since an agent has no database to read the control from.
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import {
@@ -11,14 +13,22 @@ import {
   type UploadedTlsObservation,
 } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
+import type { Registry } from '@vigil/metrics'
+import { storableJson } from '@vigil/outside-text'
 import {
   authenticateAgentToken,
+  createWriteMetrics,
   insertMeasurementBatch,
   insertTlsObservations,
+  isDataError,
   type JsonObject,
   type NewMeasurement,
+  type NewTlsObservation,
+  quarantineRows,
   recordHeartbeat,
+  type Sql,
   type Store,
+  writeIsolatingBadRows,
 } from '@vigil/store'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimiter } from '../rate-limit.js'
@@ -71,8 +81,10 @@ export interface IngestResponse {
   received: number
   new: number
   duplicates: number
+  /** Records the database refused for their data, kept in the quarantine table; not retried. */
+  quarantined: number
   /** Present when the batch carried TLS observations. */
-  tlsObservations?: { received: number; new: number; duplicates: number }
+  tlsObservations?: { received: number; new: number; duplicates: number; quarantined: number }
 }
 
 export interface HeartbeatBody {
@@ -89,6 +101,8 @@ export interface IngestOptions {
   ratePerMinute: number
   /** Pins, known roots and the certwatch interval the uploaded chains are judged with. */
   config?: VigilConfig | undefined
+  /** Where `vigil_store_rows_quarantined_total` is counted. */
+  registry?: Registry | undefined
   now?: () => Date
 }
 
@@ -174,6 +188,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
   const now = options.now ?? (() => new Date())
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
+  const registry = options.registry
 
   app.decorateRequest('agent', null)
   // Authentication comes before the body is read: an unauthenticated request costs no decompression.
@@ -241,14 +256,38 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
               observations: uploaded,
               known,
             })
-      // The batch is stored whole or not at all: one transaction for both tables, or, for measurements
-      // alone, one statement.
-      const [inserted, insertedTls] = classified
-        ? await store.sql.begin(async (tx) => [
-            await insertMeasurementBatch(tx, rows),
-            await insertTlsObservations(tx, classified.observations),
-          ])
-        : [await insertMeasurementBatch(store.sql, rows), 0]
+      // The batch is stored whole in one transaction for both tables (or, for measurements alone, one
+      // statement). Refused for its data, it is stored again piece by piece and the refused records are
+      // quarantined: the agent gets its answer and stops re-sending a record that can never be stored.
+      let stored: StoredCounts
+      try {
+        stored = classified
+          ? await store.sql.begin(async (tx) => ({
+              measurements: { new: await insertMeasurementBatch(tx, rows), quarantined: 0 },
+              tls: { new: await insertTlsObservations(tx, classified.observations), quarantined: 0 },
+            }))
+          : {
+              measurements: { new: await insertMeasurementBatch(store.sql, rows), quarantined: 0 },
+              tls: { new: 0, quarantined: 0 },
+            }
+      } catch (error) {
+        if (!isDataError(error)) throw error
+        request.log.warn(
+          { err: error, vantage: vantageId },
+          'upload refused for its data; isolating the records',
+        )
+        stored = await storeIsolating(store.sql, rows, classified?.observations ?? [], `agent:${vantageId}`, {
+          onQuarantine: (table, quarantineError) => {
+            if (registry) createWriteMetrics(registry, table).quarantined(1)
+            request.log.error(
+              { err: quarantineError, vantage: vantageId, table },
+              'an uploaded record was refused by the store; quarantined it and stored the rest',
+            )
+          },
+        })
+      }
+      const inserted = stored.measurements.new
+      const insertedTls = stored.tls.new
       // Also for a repeated batch: its incidents may not have been raised if the api stopped after the
       // commit, and raising the same incident again only updates it.
       for (const round of classified?.rounds ?? [])
@@ -256,14 +295,16 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
       const response: IngestResponse = {
         received: rows.length,
         new: inserted,
-        duplicates: rows.length - inserted,
+        duplicates: rows.length - inserted - stored.measurements.quarantined,
+        quarantined: stored.measurements.quarantined,
         ...(batch.tlsObservations === undefined
           ? {}
           : {
               tlsObservations: {
                 received: uploaded.length,
                 new: insertedTls,
-                duplicates: uploaded.length - insertedTls,
+                duplicates: uploaded.length - insertedTls - stored.tls.quarantined,
+                quarantined: stored.tls.quarantined,
               },
             }),
       }
@@ -367,7 +408,48 @@ export function checkBatch(batch: IngestBatch, vantageId: string): BatchRejectio
   return null
 }
 
+interface StoredCounts {
+  measurements: { new: number; quarantined: number }
+  tls: { new: number; quarantined: number }
+}
+
+/**
+ * Stores a refused upload piece by piece (each piece its own statement; the idempotency keys make a piece
+ * stored twice harmless) and quarantines each record the database refuses on its own.
+ */
+async function storeIsolating(
+  sql: Sql,
+  rows: NewMeasurement[],
+  observations: NewTlsObservation[],
+  source: string,
+  hooks: { onQuarantine(table: string, error: unknown): void },
+): Promise<StoredCounts> {
+  const quarantine = (table: string) => async (row: unknown, error: unknown) => {
+    await quarantineRows(sql, [{ table, source, error, row }])
+    hooks.onQuarantine(table, error)
+  }
+  const measurements = await writeIsolatingBadRows(
+    rows,
+    (batch) => insertMeasurementBatch(sql, batch),
+    quarantine('measurements'),
+  )
+  const tls = await writeIsolatingBadRows(
+    observations,
+    (batch) => insertTlsObservations(sql, batch),
+    quarantine('tls_observations'),
+  )
+  return {
+    measurements: { new: measurements.written, quarantined: measurements.refused },
+    tls: { new: tls.written, quarantined: tls.refused },
+  }
+}
+
+/** The stored row of an uploaded measurement; its text made storable (NUL, lone surrogates, lengths). */
 function toNewMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number | null): NewMeasurement {
+  return storableJson(uploadedMeasurement(m, receivedAt, skew))
+}
+
+function uploadedMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number | null): NewMeasurement {
   const flagged = skew !== null && Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS
   return {
     measuredAt: new Date(m.measuredAt),
@@ -387,10 +469,11 @@ function toNewMeasurement(m: IngestMeasurement, receivedAt: Date, skew: number |
   }
 }
 
+/** An uploaded chain in the shape certwatch judges; its text made storable as it arrives. */
 function toUploadedTlsObservation(o: IngestTlsObservation, receivedAt: Date): UploadedTlsObservation {
   return {
     round: o.round,
-    observation: {
+    observation: storableJson({
       measuredAt: new Date(o.measuredAt),
       receivedAt,
       vantageId: o.vantage,
@@ -408,6 +491,6 @@ function toUploadedTlsObservation(o: IngestTlsObservation, receivedAt: Date): Up
       evidence: [],
       knownMatch: null,
       idempotencyKey: o.id,
-    },
+    } satisfies NewTlsObservation),
   }
 }
