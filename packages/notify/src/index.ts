@@ -2,7 +2,14 @@
 // exactly-once) and delivers them by email and Alertmanager-compatible webhook.
 export { createEmailChannel, createWebhookChannel, type DeliveryChannel, DeliveryError } from './channels.js'
 export { describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
-export { escapeHtml, messageIdFor, type RenderedEmail, renderEmail, renderSubject } from './email.js'
+export {
+  escapeHtml,
+  MAX_LISTED_INCIDENTS,
+  messageIdFor,
+  type RenderedEmail,
+  renderEmail,
+  renderSubject,
+} from './email.js'
 export { createNotifierMetrics, type NotifierMetrics } from './metrics.js'
 export {
   createNotifier,
@@ -17,6 +24,7 @@ export {
   idempotencyKey,
   incidentVersion,
   nextEvent,
+  type PlanHooks,
   planNotifications,
   toOutboxRow,
 } from './plan.js'

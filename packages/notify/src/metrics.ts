@@ -1,11 +1,13 @@
-// The notifier's Prometheus metrics: messages delivered and failed attempts by channel, and the outbox
-// backlog. Labels are the two channel names only.
+// The notifier's Prometheus metrics: messages delivered and failed attempts by channel, the outbox
+// backlog, and groups planning had to leave out. Labels are the channel names only.
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 
 export interface NotifierMetrics {
   sent(channel: string): void
   failed(channel: string): void
   pending(n: number): void
+  /** A group planning could not render or store this round. */
+  groupFailed(): void
 }
 
 export function createNotifierMetrics(registry: Registry): NotifierMetrics {
@@ -41,7 +43,18 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
         registers: [registry],
       }),
   )
+  const groupFailed = registerOnce(
+    registry,
+    'vigil_notification_groups_failed_total',
+    () =>
+      new Counter({
+        name: 'vigil_notification_groups_failed_total',
+        help: 'Notification groups planning could not render or store; the other groups of the round are stored.',
+        registers: [registry],
+      }),
+  )
   return {
+    groupFailed: () => groupFailed.inc(),
     sent: (channel) => sent.inc({ channel }),
     failed: (channel) => failed.inc({ channel }),
     pending: (n) => pending.set(n),

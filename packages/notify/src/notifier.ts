@@ -118,7 +118,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   const notifier: Notifier = {
     owner,
-    plan: () => planNotifications(sql, config, now()),
+    plan: () =>
+      planNotifications(sql, config, now(), {
+        onGroupFailed: (bundle, error) => {
+          metrics?.groupFailed()
+          log?.error(
+            {
+              err: error,
+              receiver: bundle.receiver,
+              channel: bundle.channel,
+              kind: bundle.kind,
+              event: bundle.event,
+              incidents: bundle.items.length,
+            },
+            'could not plan a notification group; planned the others',
+          )
+        },
+      }),
     async deliver() {
       let sent = 0
       let failed = 0
