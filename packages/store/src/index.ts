@@ -77,6 +77,7 @@ export {
   type SourceHealthState,
   type SourceRecord,
   type StoredSource,
+  storedNewsItemKeys,
   updateReport,
   upsertSources,
 } from './news.js'

@@ -183,6 +183,29 @@ export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): P
   return inserted
 }
 
+/**
+ * Which of these identities are stored already: GUIDs within `source`, canonical URLs across sources (the
+ * same keys `insertNewsItems` dedups on). Lets newswatch skip analysing items it stored before.
+ */
+export async function storedNewsItemKeys(
+  sql: Db,
+  source: string,
+  keys: { guids: readonly string[]; canonicalUrls: readonly string[] },
+): Promise<{ guids: Set<string>; canonicalUrls: Set<string> }> {
+  const guids = new Set<string>()
+  const canonicalUrls = new Set<string>()
+  if (keys.guids.length === 0 && keys.canonicalUrls.length === 0) return { guids, canonicalUrls }
+  const rows = await sql<{ guid: string | null; canonical_url: string | null }[]>`
+    select guid, canonical_url from news_items
+    where (source = ${source} and guid = any(${keys.guids as string[]}::text[]))
+       or canonical_url = any(${keys.canonicalUrls as string[]}::text[])`
+  for (const row of rows) {
+    if (row.guid !== null) guids.add(row.guid)
+    if (row.canonical_url !== null) canonicalUrls.add(row.canonical_url)
+  }
+  return { guids, canonicalUrls }
+}
+
 /** Opens a report with its first item. */
 export async function createReport(sql: Db, report: NewReport, itemId: number): Promise<Report> {
   const top = largestCount(report.counts)

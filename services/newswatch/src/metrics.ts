@@ -47,7 +47,16 @@ export function createNewswatchMetrics(registry: Registry) {
     'Current polling interval of the news source (shorter inside rally windows).',
     ['source'],
   )
+  const analyses = counter(
+    registry,
+    'vigil_news_items_analysed_total',
+    'News items analysed, by source and outcome: analysed, skipped (stored before, not analysed again), shortened (over the time budget, analysed again on its first part), over_budget (not stored; tried again next poll).',
+    ['source', 'outcome'],
+  )
   return {
+    analysed(source: string, outcome: 'analysed' | 'skipped' | 'shortened' | 'over_budget', count = 1): void {
+      if (count > 0) analyses.inc({ source, outcome }, count)
+    },
     fetched(source: string, ok: boolean, durationMs: number): void {
       success.set({ source }, ok ? 1 : 0)
       duration.set({ source }, durationMs / 1000)

@@ -34,12 +34,14 @@ import {
   type Sql,
   type StoredSource,
   sqlState,
+  storedNewsItemKeys,
   type TransactionSql,
   updateReport,
   upsertSources,
 } from '@vigil/store'
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
+import { type AnalysisThread, BudgetExceededError, createAnalysisThread } from './analysis-thread.js'
 import { createNewswatchMetrics, type NewswatchMetrics } from './metrics.js'
 import { decideCluster, joinReport, reportIncident } from './reports.js'
 import {
@@ -64,6 +66,8 @@ export interface NewswatchDeps {
   now?: () => Date
   /** Overrides for every fetch (a dispatcher, a user agent, a shorter timeout in tests). */
   fetchOptions?: Omit<FetchOptions, 'etag' | 'lastModified' | 'signal'>
+  /** Time budgets of the analysis thread, per item and per body parsed. */
+  analysis?: { itemBudgetMs?: number; parseBudgetMs?: number }
 }
 
 export interface SourcePoll {
@@ -106,6 +110,16 @@ interface PreparedItem {
   candidate: ClusterCandidate
 }
 
+interface ItemIdentity {
+  guid: string | null
+  link: string | null
+  canonical: string | null
+}
+
+// An item over its analysis budget is analysed again on this much of its text: the first sentences of
+// news copy say who was detained where.
+const SHORTENED = { title: 300, summary: 1_000 }
+
 interface Fetched {
   source: string
   result: FetchResult
@@ -140,14 +154,62 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     return registered
   }
 
-  const prepare = (source: string, item: NewsItem, fetchedAt: Date): PreparedItem | null => {
+  let thread: AnalysisThread | undefined
+  const analysisThread = () => {
+    thread ??= createAnalysisThread({ analyzeOptions, ...deps.analysis })
+    return thread
+  }
+
+  const identify = (item: NewsItem): ItemIdentity | null => {
     // Identities too long to index are no identities: a hostile feed must not fail the round's write.
     const link = item.link && item.link.length <= MAX_KEY_LENGTH ? item.link : null
     const guid = item.guid && item.guid.length <= MAX_KEY_LENGTH ? storable(item.guid) : null
     const canonical = link ? canonicalUrl(link) : null
     // Without a GUID or a usable link the item cannot be recognised next time, so it is not stored.
     if (!guid && !canonical) return null
-    const analysis: Analysis = analyzeItem(item, analyzeOptions)
+    return { guid, link, canonical }
+  }
+
+  /**
+   * The analysis of an item, in the analysis thread under its time budget. Over budget, the item is analysed
+   * again on its first part; over budget again, it is left for the next poll (null).
+   */
+  const analyse = async (source: string, item: NewsItem): Promise<Analysis | null> => {
+    try {
+      const analysis = await analysisThread().analyze(item)
+      metrics?.analysed(source, 'analysed')
+      return analysis
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error
+    }
+    try {
+      const analysis = await analysisThread().analyze({
+        ...item,
+        title: item.title.slice(0, SHORTENED.title),
+        summary: (item.summary || item.content).slice(0, SHORTENED.summary),
+        content: '',
+      })
+      metrics?.analysed(source, 'shortened')
+      logger?.warn({ source, link: item.link }, 'news item over its analysis budget; analysed its first part')
+      return analysis
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error
+      metrics?.analysed(source, 'over_budget')
+      logger?.error(
+        { source, link: item.link },
+        'news item over its analysis budget twice; left for the next poll',
+      )
+      return null
+    }
+  }
+
+  const prepare = (
+    source: string,
+    item: NewsItem,
+    { guid, link, canonical }: ItemIdentity,
+    analysis: Analysis,
+    fetchedAt: Date,
+  ): PreparedItem => {
     const published = item.published ? new Date(item.published) : null
     const zone = (analysis.cities[0] && resolveRegion(config, analysis.cities[0])?.timeZone) ?? defaultZone
     const candidate = toClusterCandidate(item, analysis, {
@@ -235,15 +297,34 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     const result = await fetchSource(toNewsSource(configured), {
       timeoutMs: configured.timeout,
       maxBytes: configured.maxBytes,
+      // Decoding and parsing run in the analysis thread, off the event loop.
+      parse: (source, bytes, options) => analysisThread().parse(source, bytes, options),
       ...deps.fetchOptions,
       etag: stored?.etag ?? null,
       lastModified: stored?.lastModified ?? null,
       signal,
     })
     const fetchedAt = new Date(result.fetchedAt)
-    const prepared = result.items
-      .map((item) => prepare(configured.name, item, fetchedAt))
-      .filter((item): item is PreparedItem => item !== null)
+    const identified = result.items
+      .map((item) => ({ item, identity: identify(item) }))
+      .filter((entry): entry is { item: NewsItem; identity: ItemIdentity } => entry.identity !== null)
+    // Items stored before are not analysed again: a feed repeats its last items on every poll.
+    const known = await storedNewsItemKeys(sql, configured.name, {
+      guids: identified.flatMap(({ identity }) => (identity.guid ? [identity.guid] : [])),
+      canonicalUrls: identified.flatMap(({ identity }) => (identity.canonical ? [identity.canonical] : [])),
+    })
+    const fresh = identified.filter(
+      ({ identity }) =>
+        !(identity.guid && known.guids.has(identity.guid)) &&
+        !(identity.canonical && known.canonicalUrls.has(identity.canonical)),
+    )
+    metrics?.analysed(configured.name, 'skipped', identified.length - fresh.length)
+    const prepared: PreparedItem[] = []
+    for (const { item, identity } of fresh) {
+      if (signal.aborted) break
+      const analysis = await analyse(configured.name, item)
+      if (analysis) prepared.push(prepare(configured.name, item, identity, analysis, fetchedAt))
+    }
     return { source: configured.name, result, prepared, previous: storedHealth(stored) }
   }
 
@@ -393,6 +474,8 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
       task = undefined
       lifetime.abort()
       await Promise.allSettled([...running.values()])
+      await thread?.close()
+      thread = undefined
     },
   }
   return newswatch
