@@ -78,7 +78,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-it('answers /healthz at the speed of an idle process while a 5 MB hostile feed is read twice', { timeout: 300_000 }, async () => {
+it('answers /healthz at the speed of an idle process while a 5 MB hostile feed is read twice', {
+  timeout: 300_000,
+}, async () => {
   const feed = hostileFeed(outlet.url)
   const bytes = Buffer.byteLength(feed)
   expect(bytes).toBeGreaterThanOrEqual(SIZE)

@@ -205,7 +205,7 @@ describe('agent uploads', () => {
     })
     spool.append([
       raw(0, { title: 'NUL \u0000 title' }),
-      raw(1, { title: 'lone \uD800 high', ['key\u0000']: ['\uDC00'] }),
+      raw(1, { title: 'lone \uD800 high', 'key\u0000': ['\uDC00'] }),
       raw(2, { title: 'fine' }, 'Alma\u0000ty'),
       raw(3, { title: 'after' }),
     ])

@@ -66,7 +66,7 @@ describe('a batch refused for its data', () => {
     })
     const rows = Array.from({ length: 10 }, (_, n) => row(n))
     rows[3] = row(3, { title: 'Azat\u0000tyq' })
-    rows[7] = row(7, { ['t\uD800']: 'key with a lone surrogate' })
+    rows[7] = row(7, { 't\uD800': 'key with a lone surrogate' })
     writer.add(rows)
     writer.add([row(10), row(11)])
     await writer.close()

@@ -7,7 +7,6 @@ import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } 
 import type { Registry } from '@vigil/metrics'
 import {
   type Analysis,
-  analyzeItem,
   type ClusterCandidate,
   canonicalUrl,
   type FetchErrorCode,
