@@ -133,7 +133,6 @@ describe('after a 2,000-report detention flood', () => {
         webhookUrl: hook.url,
         routes: '    - receiver: hooks\n      groupWait: 1m',
       })
-      process.env.VIGIL_TEST_HOOK_TOKEN ??= 'unused'
       await flood(T0)
       const notifier = createNotifier({ config, sql: store.sql, now: () => new Date(T0.getTime() + 61_000) })
       try {
