@@ -235,6 +235,22 @@ describe('agent uploads', () => {
     expect(rows[2]!.region).toBe('Alma\uFFFDty')
   })
 
+  it('a heartbeat whose version holds NUL and a lone surrogate is recorded, not answered 500', async () => {
+    const response = await fetch(`${apiUrl}/v1/heartbeat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        agentTime: new Date().toISOString(),
+        spoolBacklog: 0,
+        version: '1.0\u0000-\uD800',
+      }),
+    })
+    expect(response.status).toBe(200)
+    const [vantage] = await store.sql<{ agent_version: string }[]>`
+      select agent_version from vantages where id = 'test-almaty'`
+    expect(vantage!.agent_version).toBe('1.0\uFFFD-\uFFFD')
+  })
+
   it('an agent probing poisoned pages delivers everything storable and quarantines the refused rows', {
     timeout: 120_000,
   }, async () => {

@@ -14,7 +14,7 @@ import {
 } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
-import { storableJson } from '@vigil/outside-text'
+import { storableJson, storableText } from '@vigil/outside-text'
 import {
   authenticateAgentToken,
   createWriteMetrics,
@@ -336,7 +336,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (app, optio
         receivedAt,
         agentTime: new Date(request.body.agentTime),
         spoolBacklog: request.body.spoolBacklog,
-        agentVersion: request.body.version,
+        // Text from the agent, made storable as it arrives.
+        agentVersion: storableText(request.body.version, 100),
       })
       return { receivedAt: receivedAt.toISOString(), clockSkewMs }
     },
