@@ -244,7 +244,7 @@ describe('an agent behind an intercepting proxy', () => {
     const response = await post(url, toIngestBatch(spooled, new Date()))
     expect(response.status).toBe(200)
     const body = (await response.json()) as IngestResponse
-    expect(body.tlsObservations).toEqual({ received: 2, new: 0, duplicates: 2 })
+    expect(body.tlsObservations).toEqual({ received: 2, new: 0, duplicates: 2, quarantined: 0 })
     expect(body.new).toBe(0)
     expect(await agentObservations()).toHaveLength(2)
     expect(await count('measurements')).toBe(measurements)

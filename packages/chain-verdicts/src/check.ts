@@ -1,5 +1,6 @@
 // One TLS check as certwatch and `vigil tls-check` run it: capture the chain, classify it against the
 // known list, the control's chain and the pins; plus the conversions to and from a stored observation.
+
 import type { VigilConfig } from '@vigil/config'
 import {
   type CaptureOptions,
@@ -13,6 +14,7 @@ import {
   type TlsObservation,
   type TlsVerdict,
 } from '@vigil/interception'
+import { storableJson } from '@vigil/outside-text'
 import type { JsonObject, NewTlsObservation } from '@vigil/store'
 
 /** The shipped Kazakh roots followed by the config's `interception.knownRoots`. */
@@ -95,10 +97,11 @@ export function toStoredObservation(
     verdict: verdict.verdict,
     failure: verdict.failure,
     verified: observation.verified,
-    chain: observation.chain as unknown as JsonObject[],
+    // Certificate names and extensions are whatever the server sent: made storable where they enter.
+    chain: storableJson(observation.chain) as unknown as JsonObject[],
     protocol: observation.protocol,
     cipher: observation.cipher,
-    evidence: verdict.evidence as unknown as JsonObject[],
+    evidence: storableJson(verdict.evidence) as unknown as JsonObject[],
     knownMatch: verdict.knownMatches[0]?.entry ?? null,
     idempotencyKey,
   }

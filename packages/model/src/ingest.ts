@@ -70,7 +70,13 @@ export const ingestBatchSchema = z.strictObject({
 })
 export type IngestBatch = z.infer<typeof ingestBatchSchema>
 
-const counts = z.object({ received: z.number(), new: z.number(), duplicates: z.number() })
+const counts = z.object({
+  received: z.number(),
+  new: z.number(),
+  duplicates: z.number(),
+  /** Records the database refused for their data, kept in the quarantine table; not retried. */
+  quarantined: z.number(),
+})
 
 export const ingestResponseSchema = z.object({
   received: z.number(),
@@ -78,6 +84,8 @@ export const ingestResponseSchema = z.object({
   duplicates: z.number(),
   /** Measurements whose measuredAt lay too far ahead of the api's clock and were stored at receipt time. */
   clamped: z.number(),
+  /** Records the database refused for their data, kept in the quarantine table; not retried. */
+  quarantined: z.number(),
   /** Present when the batch carried TLS observations. */
   tlsObservations: counts.optional(),
 })

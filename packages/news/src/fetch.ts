@@ -23,6 +23,8 @@ export interface FetchOptions {
   userAgent?: string
   /** An undici dispatcher (proxy, custom agent); the global one by default. */
   dispatcher?: Dispatcher
+  /** Decodes and parses the body; `parseSourceBody` by default (a caller may run it in a worker thread). */
+  parse?: typeof parseSourceBody
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000
@@ -96,7 +98,7 @@ export async function fetchSource(source: NewsSource, options: FetchOptions = {}
     }
     const bytes = await readCapped(response.body, contentEncoding, maxBytes)
     result.bytes = bytes.byteLength
-    const parsed = await parseSourceBody(source, bytes, {
+    const parsed = await (options.parse ?? parseSourceBody)(source, bytes, {
       contentType: headerValue(response.headers['content-type']),
       baseUrl: result.url,
       fetchedAt,

@@ -241,6 +241,24 @@ export function incidentLink(config: VigilConfig, incident: Incident): string | 
   return url.toString()
 }
 
+/**
+ * The api's list of every incident of a group, for messages that list only the first few: the group's kind
+ * and state, from the earliest start among them.
+ */
+export function groupLink(config: VigilConfig, incidents: readonly Incident[]): string | undefined {
+  const base = config.alerts.links.api ?? config.api.publicUrl
+  const first = incidents[0]
+  if (!base || !first) return undefined
+  const url = new URL('/v1/incidents', base)
+  url.searchParams.set('kind', first.kind)
+  url.searchParams.set('state', first.state === 'resolved' ? 'resolved' : 'firing')
+  url.searchParams.set(
+    'from',
+    new Date(Math.min(...incidents.map((i) => i.startedAt.getTime()))).toISOString(),
+  )
+  return url.toString()
+}
+
 /** The Grafana dashboard over the incident's time, an hour either side, filtered to its region. */
 export function dashboardLink(config: VigilConfig, incidents: readonly Incident[]): string | undefined {
   const base = config.alerts.links.dashboard

@@ -1,14 +1,18 @@
 // The email a person acts on: a subject that says what, where and since when in local time, and a text and
 // an HTML part with the evidence, the times in UTC and the local zone, and links. Every piece of untrusted
-// text (summaries, headlines, evidence sentences, names) is escaped in the HTML part.
+// text (summaries, headlines, evidence sentences, names) is escaped in the HTML part, and every rendered
+// part loses its bidirectional controls. A group of more than MAX_LISTED_INCIDENTS incidents lists the
+// first ones and gives the count of the rest and a link to all of them.
 import { createHash } from 'node:crypto'
 import type { VigilConfig } from '@vigil/config'
+import { displayText } from '@vigil/outside-text'
 import type { Incident, IncidentLevel } from '@vigil/store'
 import {
   dashboardLink,
   describeEvidence,
   detentionDetails,
   type EvidenceLine,
+  groupLink,
   incidentLink,
   KIND_TITLES,
   placeOf,
@@ -43,12 +47,26 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
   return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@${domain}>`
 }
 
+/**
+ * Incidents described one by one in a message. A flood (hundreds of detention reports in one group wait)
+ * is summarised past this: the count of the others and a link to the api's list of them, as
+ * Alertmanager's webhook does with `max_alerts` and `truncatedAlerts`.
+ */
+export const MAX_LISTED_INCIDENTS = 25
+
 export function renderEmail(bundle: NotificationBundle, config: VigilConfig): RenderedEmail {
   const incidents = bundle.items.map((item) => item.incident)
   const subject = renderSubject(bundle, config)
-  const sections = incidents.map((incident) => incidentSection(incident, bundle, config))
+  const listed = incidents.slice(0, MAX_LISTED_INCIDENTS)
+  const unlisted = incidents.length - listed.length
+  const sections = listed.map((incident) => incidentSection(incident, bundle, config))
   const dashboard = dashboardLink(config, incidents)
   const intro = introduction(bundle)
+  const allLink = unlisted > 0 ? groupLink(config, incidents) : undefined
+  const more =
+    unlisted > 0
+      ? `…and ${unlisted} more (${incidents.length} in all, the first ${listed.length} above)${allLink ? `: ${allLink}` : '; see /v1/incidents in the Vigil api'}`
+      : undefined
 
   const text = [
     subject,
@@ -70,6 +88,7 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
       ...(section.link ? [`  Details: ${section.link}`] : []),
       '',
     ]),
+    ...(more ? [more, ''] : []),
     ...(dashboard ? [`Dashboard: ${dashboard}`, ''] : []),
     `Sent by Vigil (${config.name}) to ${bundle.receiver}.`,
   ].join('\n')
@@ -99,12 +118,20 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
         ...(section.link ? [`<p>${anchor(section.link, 'Details in the Vigil api')}</p>`] : []),
       ].join('\n'),
     ),
+    ...(unlisted > 0
+      ? [
+          `<p>${escapeHtml(`…and ${unlisted} more (${incidents.length} in all, the first ${listed.length} above).`)} ${
+            allLink ? anchor(allLink, 'All of them in the Vigil api') : ''
+          }</p>`,
+        ]
+      : []),
     ...(dashboard ? [`<p>${anchor(dashboard, 'Open the dashboard')}</p>`] : []),
     `<p style="color:#666">Sent by Vigil (${escapeHtml(config.name)}) to ${escapeHtml(bundle.receiver)}.</p>`,
     '</body></html>',
   ].join('\n')
 
-  return { subject, text, html }
+  // Feed titles and summaries may carry U+202E and its kin: none reaches a reader.
+  return { subject: displayText(subject), text: displayText(text), html: displayText(html) }
 }
 
 export function renderSubject(bundle: NotificationBundle, config: VigilConfig): string {

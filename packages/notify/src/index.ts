@@ -35,7 +35,14 @@ export {
   createTelegramChannel,
 } from './chat-channels.js'
 export { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
-export { escapeHtml, messageIdFor, type RenderedEmail, renderEmail, renderSubject } from './email.js'
+export {
+  escapeHtml,
+  MAX_LISTED_INCIDENTS,
+  messageIdFor,
+  type RenderedEmail,
+  renderEmail,
+  renderSubject,
+} from './email.js'
 export { createNotifierMetrics, type NotifierMetrics } from './metrics.js'
 export {
   createNotifier,
@@ -51,6 +58,7 @@ export {
   idempotencyKey,
   incidentVersion,
   nextEvent,
+  type PlanHooks,
   planNotifications,
   toOutboxRow,
 } from './plan.js'

@@ -1,6 +1,6 @@
 // The notifier's Prometheus metrics: messages delivered and failed attempts by channel, the outbox
-// backlog, refusals by reason and receivers refused for good. Labels are channel names, receiver names
-// from the config and a fixed set of reasons.
+// backlog, refusals by reason, receivers refused for good, and groups planning had to leave out. Labels
+// are channel names, receiver names from the config and a fixed set of reasons.
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 
 export interface NotifierMetrics {
@@ -11,6 +11,8 @@ export interface NotifierMetrics {
   refused(channel: string, reason: string): void
   /** 1 while a receiver's channel is refused for good, 0 once a message gets through again. */
   receiverFailing(receiver: string, channel: string, failing: boolean): void
+  /** A group planning could not render or store this round. */
+  groupFailed(): void
 }
 
 export function createNotifierMetrics(registry: Registry): NotifierMetrics {
@@ -68,10 +70,21 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
         registers: [registry],
       }),
   )
+  const groupFailed = registerOnce(
+    registry,
+    'vigil_notification_groups_failed_total',
+    () =>
+      new Counter({
+        name: 'vigil_notification_groups_failed_total',
+        help: 'Notification groups planning could not render or store; the other groups of the round are stored.',
+        registers: [registry],
+      }),
+  )
   return {
     refused: (channel, reason) => refused.inc({ channel, reason }),
     receiverFailing: (receiver, channel, failing) =>
       receiverFailing.set({ receiver, channel }, failing ? 1 : 0),
+    groupFailed: () => groupFailed.inc(),
     sent: (channel) => sent.inc({ channel }),
     failed: (channel) => failed.inc({ channel }),
     pending: (n) => pending.set(n),

@@ -199,7 +199,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const notifier: Notifier = {
     owner,
     async plan() {
-      let planned = await planNotifications(sql, config, now())
+      let planned = await planNotifications(sql, config, now(), {
+        onGroupFailed: (bundle, error) => {
+          metrics?.groupFailed()
+          log?.error(
+            {
+              err: error,
+              receiver: bundle.receiver,
+              channel: bundle.channel,
+              kind: bundle.kind,
+              event: bundle.event,
+              incidents: bundle.items.length,
+            },
+            'could not plan a notification group; planned the others',
+          )
+        },
+      })
       for (const planner of deps.extraPlanners ?? []) planned += await planner(now())
       return planned
     },

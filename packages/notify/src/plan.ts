@@ -1,11 +1,13 @@
 // Planning: which incident events need a message, to whom, grouped how. `decideNotifications` is the pure
 // decision over incidents and what the outbox already holds; `planNotifications` reads the store, decides
 // and inserts, serialised by an advisory lock so two replicas planning at once agree on the groups.
+import { createHash } from 'node:crypto'
 import { isInRallyWindow, type Receiver, type VigilConfig } from '@vigil/config'
 import {
   activeSilences,
   type Incident,
   insertNotifications,
+  isTransient,
   type NewNotification,
   type NotificationChannel,
   type NotifiedItem,
@@ -97,6 +99,13 @@ export function decideNotifications(input: DecideInput): NotificationBundle[] {
   const silences: SilenceMatcher[] = [...config.alerts.silences, ...input.silences]
   const receivers = new Map(config.alerts.receivers.map((receiver) => [receiver.name, receiver]))
   const candidates = new Map<string, Candidate[]>()
+  // Indexed once: a flood of incidents must not cost incidents × outbox rows.
+  const notifiedByIncident = new Map<number, NotifiedItem[]>()
+  for (const item of input.notified) {
+    const list = notifiedByIncident.get(item.incidentId)
+    if (list) list.push(item)
+    else notifiedByIncident.set(item.incidentId, [item])
+  }
 
   for (const incident of input.incidents) {
     if (isSilenced(silences, incident, now)) continue
@@ -104,9 +113,8 @@ export function decideNotifications(input: DecideInput): NotificationBundle[] {
       const receiver = receivers.get(routed.receiver)
       if (!receiver) continue
       for (const channel of channelsOf(receiver)) {
-        const told = input.notified.filter(
-          (item) =>
-            item.incidentId === incident.id && item.receiver === routed.receiver && item.channel === channel,
+        const told = (notifiedByIncident.get(incident.id) ?? []).filter(
+          (item) => item.receiver === routed.receiver && item.channel === channel,
         )
         const event = nextEvent(incident, routed, told, inRallyWindow(config, incident, now), now)
         if (!event) continue
@@ -153,16 +161,24 @@ export function decideNotifications(input: DecideInput): NotificationBundle[] {
   return bundles
 }
 
-/** Receiver, channel, event, sorted incident ids and their versions: the same message always gets the same key. */
+/**
+ * The SHA-256 (64 hex digits) of the receiver, channel, event, sorted incident ids and their versions: the
+ * same message always gets the same key, and the key has the same size for one incident or 2,000. The parts
+ * themselves are kept in the outbox row's own columns (receiver, channel, event, incident_ids, items).
+ */
 export function idempotencyKey(bundle: NotificationBundle): string {
   const items = [...bundle.items].sort((a, b) => a.incident.id - b.incident.id)
-  return [
+  const parts = [
     bundle.receiver,
     bundle.channel,
     bundle.event,
     items.map((item) => item.incident.id).join(','),
     items.map((item) => item.version).join(','),
-  ].join('|')
+  ]
+  // Each part is length-prefixed, so no choice of receiver name can make two part lists hash alike.
+  const hash = createHash('sha256')
+  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:${part};`)
+  return hash.digest('hex')
 }
 
 /** The outbox row of a bundle, its content rendered now so delivery only sends. */
@@ -194,8 +210,22 @@ const PLANNING_LOCK = 0x6e6f74696679n
 // Resolved incidents older than this are not looked at again.
 const RESOLVED_HORIZON_MS = 7 * 24 * 3_600_000
 
-/** Decides what is due now and puts it in the outbox; returns how many messages were added. */
-export async function planNotifications(sql: Sql, config: VigilConfig, now: Date): Promise<number> {
+export interface PlanHooks {
+  /** A group that could not be rendered or stored; the other groups are stored all the same. */
+  onGroupFailed?(bundle: NotificationBundle, error: unknown): void
+}
+
+/**
+ * Decides what is due now and puts it in the outbox; returns how many messages were added. Each group is
+ * rendered and inserted on its own (a savepoint each): a group that fails is reported to
+ * `hooks.onGroupFailed` and left out, and every other group of the round is stored.
+ */
+export async function planNotifications(
+  sql: Sql,
+  config: VigilConfig,
+  now: Date,
+  hooks: PlanHooks = {},
+): Promise<number> {
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${PLANNING_LOCK.toString()}::bigint)`
     const incidents = await tx<Incident[]>`
@@ -220,9 +250,17 @@ export async function planNotifications(sql: Sql, config: VigilConfig, now: Date
       end: silence.endsAt,
     }))
     const bundles = decideNotifications({ config, incidents, notified, silences, now })
-    return insertNotifications(
-      tx,
-      bundles.map((bundle) => toOutboxRow(bundle, config, now)),
-    )
+    let inserted = 0
+    for (const bundle of bundles) {
+      try {
+        const row = toOutboxRow(bundle, config, now)
+        inserted += await tx.savepoint((sp) => insertNotifications(sp, [row]))
+      } catch (error) {
+        // A lost connection fails the round (nothing can be stored); anything else is this group's alone.
+        if (isTransient(error)) throw error
+        hooks.onGroupFailed?.(bundle, error)
+      }
+    }
+    return inserted
   })
 }

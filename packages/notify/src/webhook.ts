@@ -2,8 +2,10 @@
 // notifications (chat bridges, incident tools) can receive Vigil's.
 import { createHash } from 'node:crypto'
 import type { VigilConfig } from '@vigil/config'
+import { displayText } from '@vigil/outside-text'
 import type { Incident, IncidentKind } from '@vigil/store'
 import { describeEvidence, incidentLink, KIND_TITLES, placeOf } from './describe.js'
+import { MAX_LISTED_INCIDENTS } from './email.js'
 import type { NotificationBundle } from './types.js'
 
 export interface WebhookAlert {
@@ -42,13 +44,18 @@ const ALERT_NAMES: Record<IncidentKind, string> = {
 // Alertmanager's zero time: an alert that has not ended.
 const NOT_ENDED = '0001-01-01T00:00:00Z'
 
+/**
+ * The payload of one group: at most MAX_LISTED_INCIDENTS alerts, the rest counted in `truncatedAlerts` as
+ * Alertmanager does past `max_alerts`. Every string loses its bidirectional controls.
+ */
 export function buildWebhookPayload(bundle: NotificationBundle, config: VigilConfig): WebhookPayload {
   const status = bundle.event === 'resolved' ? 'resolved' : 'firing'
-  const alerts = bundle.items.map((item) => toAlert(item.incident, config))
-  return {
+  const listed = bundle.items.slice(0, MAX_LISTED_INCIDENTS)
+  const alerts = listed.map((item) => toAlert(item.incident, config))
+  return displayJson({
     version: '4',
     groupKey: bundle.groupKey,
-    truncatedAlerts: 0,
+    truncatedAlerts: bundle.items.length - listed.length,
     status,
     receiver: bundle.receiver,
     groupLabels: { kind: bundle.kind },
@@ -56,7 +63,19 @@ export function buildWebhookPayload(bundle: NotificationBundle, config: VigilCon
     commonAnnotations: common(alerts.map((alert) => alert.annotations)),
     externalURL: config.alerts.links.api ?? config.api.publicUrl ?? '',
     alerts,
+  })
+}
+
+/** `value` with every string (keys included) through `displayText`. */
+function displayJson<T>(value: T): T {
+  if (typeof value === 'string') return displayText(value) as T
+  if (Array.isArray(value)) return value.map(displayJson) as T
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [displayText(key), displayJson(inner)]),
+    ) as T
   }
+  return value
 }
 
 function toAlert(incident: Incident, config: VigilConfig): WebhookAlert {

@@ -304,8 +304,17 @@ describe('grouping and events', () => {
       silences: [],
       now,
     })
-    expect(idempotencyKey(a!)).toBe('monitors|email|firing|1,2|critical,critical')
+    expect(idempotencyKey(a!)).toMatch(/^[0-9a-f]{64}$/)
     expect(idempotencyKey(b!)).toBe(idempotencyKey(a!))
+    // Another version of the same incidents is another message.
+    const [c] = decideNotifications({
+      config,
+      incidents: incidents.map((incident) => ({ ...incident, level: 'warning' as const })),
+      notified: [],
+      silences: [],
+      now,
+    })
+    expect(idempotencyKey(c!)).not.toBe(idempotencyKey(a!))
     expect(toOutboxRow(a!, config, now).items).toEqual(['1:firing:critical', '2:firing:critical'])
   })
 

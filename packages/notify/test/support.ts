@@ -13,6 +13,8 @@ export interface ReceivedEmail {
   messageId: string
   text: string
   html: string
+  /** performance.now() when the server answered 250 to the message. */
+  acceptedAt: number
 }
 
 export interface SmtpSink {
@@ -27,7 +29,10 @@ export interface SmtpSink {
  * An SMTP server on 127.0.0.1 (on `port`, or any free one) that accepts every message and keeps it. With
  * `stallFirst` it reads the first message and never answers it: the sender cannot know it was accepted.
  */
-export async function startSmtp(port = 0, options: { stallFirst?: boolean } = {}): Promise<SmtpSink> {
+export async function startSmtp(
+  port = 0,
+  options: { stallFirst?: boolean; onAccepted?: (mail: ReceivedEmail) => void } = {},
+): Promise<SmtpSink> {
   const received: ReceivedEmail[] = []
   let stall = options.stallFirst ?? false
   let onStalled: () => void = () => {}
@@ -49,12 +54,15 @@ export async function startSmtp(port = 0, options: { stallFirst?: boolean } = {}
           return
         }
         const mail = parseMessage(Buffer.concat(chunks).toString('utf8'))
-        received.push({
+        const accepted = {
           ...mail,
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
-        })
+          acceptedAt: performance.now(),
+        }
+        received.push(accepted)
         callback()
+        options.onAccepted?.(accepted)
       })
     },
   })
@@ -205,7 +213,7 @@ export function testConfig(options: TestConfigOptions = {}): VigilConfig {
 
 // Enough MIME to read what nodemailer writes: headers (folded, RFC 2047 encoded words) and the text and
 // HTML parts of a multipart/alternative body in quoted-printable, base64 or 7bit.
-function parseMessage(raw: string): Omit<ReceivedEmail, 'from' | 'to'> {
+function parseMessage(raw: string): Omit<ReceivedEmail, 'from' | 'to' | 'acceptedAt'> {
   const { headers, body } = splitHeaders(raw)
   const parts: Record<string, string> = {}
   const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headers['content-type'] ?? '')?.[1]

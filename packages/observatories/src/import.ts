@@ -2,6 +2,7 @@
 // JSON, or a malformed record, with its line or JSON path), then writes the good records in one
 // transaction. With `strict`, any fault rejects the whole import and nothing is stored. Re-importing adds
 // nothing: measurements carry OONI's ids as idempotency keys, IODA points and events their natural keys.
+import { storableJson } from '@vigil/outside-text'
 import {
   insertMeasurements,
   insertObservatoryEvents,
@@ -125,8 +126,8 @@ export async function writeOoni(
   const vantages = new Map<string, VantageRecord>()
   const targets = new Map<string, TargetRecord>()
   for (const record of records) {
-    vantages.set(record.vantage.id, record.vantage)
-    targets.set(record.target.id, record.target)
+    vantages.set(record.vantage.id, storableJson(record.vantage))
+    targets.set(record.target.id, storableJson(record.target))
   }
   for (const vantage of vantages.values()) await upsertVantage(tx, vantage)
   // Targets Vigil probes itself keep their definition; OONI's are only added when missing.
@@ -141,7 +142,8 @@ export async function writeOoni(
   )
   let inserted = 0
   for (let start = 0; start < records.length; start += CHUNK) {
-    const chunk = records.slice(start, start + CHUNK).map((record) => record.measurement)
+    // Imported files are text from outside: made storable where they enter.
+    const chunk = records.slice(start, start + CHUNK).map((record) => storableJson(record.measurement))
     inserted += await insertMeasurements(tx, chunk)
     options.onProgress?.(Math.min(start + CHUNK, records.length), records.length)
   }
@@ -174,10 +176,15 @@ export async function writeIoda(
   const total = points.length + events.length
   let pointsInserted = 0
   for (let start = 0; start < points.length; start += CHUNK) {
-    pointsInserted += await insertObservatorySignals(tx, points.slice(start, start + CHUNK))
+    // Each record is made storable on its own: a whole chunk would be cut at the item bound.
+    const chunk = points.slice(start, start + CHUNK).map((point) => storableJson(point))
+    pointsInserted += await insertObservatorySignals(tx, chunk)
     options.onProgress?.(Math.min(start + CHUNK, points.length), total)
   }
-  const eventsInserted = await insertObservatoryEvents(tx, events)
+  const eventsInserted = await insertObservatoryEvents(
+    tx,
+    events.map((event) => storableJson(event)),
+  )
   options.onProgress?.(total, total)
   return { points: points.length, pointsInserted, events: events.length, eventsInserted }
 }

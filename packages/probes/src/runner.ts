@@ -1,8 +1,10 @@
 // The runner: the map of probe kinds, `runProbe` which owns the timeout and never throws, and `runRound`
 // which probes many targets with bounded concurrency and jitter. The prober service schedules rounds and
 // stores what `onResult` receives; everything about running a probe lives here.
+
 import { setMaxListeners } from 'node:events'
 import { VigilError } from '@vigil/errors'
+import { storableJson } from '@vigil/outside-text'
 import { blankDnsDetails, probeDns } from './dns.js'
 import { type FailureString, failureFromError, ProbeTimeoutError } from './failures.js'
 import { blankHttpDetails, probeHttp } from './http.js'
@@ -82,7 +84,10 @@ export async function runProbe<T extends ProbeTarget>(target: T, options: RunOpt
       if (controller.signal.aborted) giveUp()
       else controller.signal.addEventListener('abort', giveUp, { once: true })
     })
-    return await Promise.race([running, cutOff])
+    const result = await Promise.race([running, cutOff])
+    // The boundary where probed text enters Vigil: page titles, headers, DNS answers and certificate
+    // names come from whoever answered, so they are made storable here (NUL, lone surrogates, lengths).
+    return { ...result, details: storableJson(result.details) }
   } finally {
     clearTimeout(timer)
     clearTimeout(grace)

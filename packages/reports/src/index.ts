@@ -1,5 +1,6 @@
 // @vigil/reports: the rally report, built from what the store holds about one day and rendered as
 // Markdown, JSON, CSV or HTML with an inline SVG timeline.
+import { displayText } from '@vigil/outside-text'
 import { renderHtml } from './render-html.js'
 import { renderCsv, renderJson, renderMarkdown } from './render-text.js'
 import type { RallyReport } from './types.js'
@@ -32,15 +33,16 @@ export const REPORT_CONTENT_TYPES: Record<ReportFormat, string> = {
   html: 'text/html; charset=utf-8',
 }
 
+/** The report in `format`; headlines from outside lose their bidirectional controls (U+202E and kin). */
 export function renderRallyReport(report: RallyReport, format: ReportFormat): string {
   switch (format) {
     case 'md':
-      return renderMarkdown(report)
+      return displayText(renderMarkdown(report))
     case 'json':
-      return renderJson(report)
+      return displayText(renderJson(report))
     case 'csv':
       return renderCsv(report)
     case 'html':
-      return renderHtml(report)
+      return displayText(renderHtml(report))
   }
 }

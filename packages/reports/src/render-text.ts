@@ -1,5 +1,5 @@
 // The rally report as Markdown, JSON and CSV.
-
+import { displayText } from '@vigil/outside-text'
 import { seriesName } from './chart.js'
 import { bothTimes, formatMinutes, localTime, utcTime } from './time.js'
 import type { RallyReport } from './types.js'
@@ -278,8 +278,9 @@ function round(value: number | null): number | null {
 }
 
 /** RFC 4180: quote fields holding a comma, quote or line break; double the quotes inside. */
+/** One CSV field (RFC 4180 quoting); text from outside loses its bidirectional controls (U+202E and kin). */
 export function csvField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return ''
-  const text = String(value)
+  const text = displayText(String(value))
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }

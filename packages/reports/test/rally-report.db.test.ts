@@ -14,6 +14,7 @@ import {
   renderHtml,
   renderJson,
   renderMarkdown,
+  renderRallyReport,
 } from '@vigil/reports'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import { chromium } from 'playwright-core'
@@ -214,3 +215,22 @@ function parseCsvLine(line: string): string[] {
   fields.push(current)
   return fields
 }
+
+describe('text from outside in a rally report', () => {
+  it('loses its bidirectional controls in every format', () => {
+    // A headline that would show its count and city reversed: U+202E (RLO) ... U+202C (PDF), an isolate, a mark.
+    const hostile: RallyReport = {
+      ...report,
+      detentions: report.detentions.map((entry, index) =>
+        index === 0
+          ? { ...entry, title: `Задержаны \u202E007 ,ытамлА\u202C \u2067x\u2069 \u200F${entry.title}` }
+          : entry,
+      ),
+    }
+    for (const format of ['md', 'json', 'csv', 'html'] as const) {
+      const text = renderRallyReport(hostile, format)
+      expect(text, format).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/)
+      if (format !== 'json') expect(text, format).toContain('Задержаны 007 ,ытамлА x ')
+    }
+  })
+})

@@ -1,6 +1,7 @@
 // Buffers rows in memory and writes them in batches. A failed write keeps the rows and retries with
 // backoff, so a database hiccup delays results instead of losing them; only a buffer past its bound
-// drops (oldest first), and says so.
+// drops (oldest first), and says so. A batch the database refuses for its data is split until the bad
+// rows are alone; they are quarantined and the others written, so one bad row never blocks the rest.
 
 export interface BufferedWriterOptions<T> {
   /** Writes one batch; must be idempotent (a retried batch may already have been committed). */
@@ -15,10 +16,16 @@ export interface BufferedWriterOptions<T> {
   onError?(error: unknown, pending: number): void
   onDrop?(dropped: number): void
   onWrite?(written: number): void
+  /** True when `error` is a refusal of the rows themselves (the store's `isDataError`); never retried. */
+  isDataError?(error: unknown): boolean
+  /** Keeps a refused row aside with its error; a rejection leaves the row buffered and retried later. */
+  quarantine?(row: T, error: unknown): Promise<void>
 }
 
 export class BufferedWriter<T> {
-  private readonly options: Required<Omit<BufferedWriterOptions<T>, 'onError' | 'onDrop' | 'onWrite'>> &
+  private readonly options: Required<
+    Omit<BufferedWriterOptions<T>, 'onError' | 'onDrop' | 'onWrite' | 'isDataError' | 'quarantine'>
+  > &
     BufferedWriterOptions<T>
   private buffer: T[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -87,12 +94,29 @@ export class BufferedWriter<T> {
 
   private async writeAll(): Promise<void> {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.options.batchSize)
-      await this.options.write(batch)
-      // Only now are the rows safe; rows added meanwhile stay behind them.
-      this.buffer.splice(0, batch.length)
-      this.failures = 0
-      this.options.onWrite?.(batch.length)
+      // Pieces are written front to back, so the buffer's head is always the next piece's rows.
+      const pieces = [this.buffer.slice(0, this.options.batchSize)]
+      while (pieces.length > 0) {
+        const piece = pieces.shift()!
+        try {
+          await this.options.write(piece)
+        } catch (error) {
+          const { isDataError, quarantine } = this.options
+          if (!isDataError?.(error) || quarantine === undefined) throw error
+          if (piece.length > 1) {
+            const middle = Math.ceil(piece.length / 2)
+            pieces.unshift(piece.slice(0, middle), piece.slice(middle))
+            continue
+          }
+          await quarantine(piece[0]!, error)
+          this.buffer.splice(0, 1)
+          continue
+        }
+        // Only now are the rows safe; rows added meanwhile stay behind them.
+        this.buffer.splice(0, piece.length)
+        this.failures = 0
+        this.options.onWrite?.(piece.length)
+      }
     }
   }
 

@@ -91,6 +91,7 @@ export {
   getSource,
   type InsertedNewsItems,
   insertNewsItems,
+  isStoredNewsItem,
   listSources,
   type NewNewsItem,
   type NewReport,
@@ -109,6 +110,7 @@ export {
   type SourceHealthState,
   type SourceRecord,
   type StoredSource,
+  storedNewsItemKeys,
   storeNewsItems,
   updateReport,
   upsertSources,
@@ -160,6 +162,14 @@ export {
   type PollOutcome,
   recordPoll,
 } from './observatory-pollers.js'
+export {
+  isDataError,
+  type QuarantinedRow,
+  type QuarantineRecord,
+  quarantineRows,
+  queryQuarantine,
+  writeIsolatingBadRows,
+} from './quarantine.js'
 export {
   type RegionBucketRow,
   type RegionTlsVerdictRow,

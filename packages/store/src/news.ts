@@ -284,6 +284,60 @@ export async function storeNewsItems(sql: Db, items: readonly NewNewsItem[]): Pr
   return { inserted, decisions }
 }
 
+/**
+ * What a source's new items are checked against before they are analysed: the canonical URLs already
+ * stored (any source), and for each GUID the source already used, the canonical URL and title of every
+ * article stored under it. An item is "already stored" by the same rule `storeNewsItems` applies, so a
+ * GUID the publisher reuses for a different article does not hide that article.
+ */
+export async function storedNewsItemKeys(
+  sql: Db,
+  source: string,
+  keys: { guids: readonly string[]; canonicalUrls: readonly string[] },
+): Promise<{
+  guids: Map<string, Array<{ canonicalUrl: string | null; title: string }>>
+  canonicalUrls: Set<string>
+}> {
+  const guids = new Map<string, Array<{ canonicalUrl: string | null; title: string }>>()
+  const canonicalUrls = new Set<string>()
+  if (keys.guids.length === 0 && keys.canonicalUrls.length === 0) return { guids, canonicalUrls }
+  const rows = await sql<
+    { source: string; guid: string | null; canonical_url: string | null; title: string }[]
+  >`
+    select source, guid, canonical_url, title from news_items
+    where (source = ${source} and guid = any(${keys.guids as string[]}::text[]))
+       or canonical_url = any(${keys.canonicalUrls as string[]}::text[])`
+  for (const row of rows) {
+    if (row.canonical_url !== null && keys.canonicalUrls.includes(row.canonical_url)) {
+      canonicalUrls.add(row.canonical_url)
+    }
+    if (row.source === source && row.guid !== null) {
+      const articles = guids.get(row.guid) ?? []
+      articles.push({ canonicalUrl: row.canonical_url, title: row.title })
+      guids.set(row.guid, articles)
+    }
+  }
+  return { guids, canonicalUrls }
+}
+
+/**
+ * Whether an item is one already stored, by the rule `storeNewsItems` applies: its canonical URL is stored,
+ * or its GUID was stored by the source for an article with the same canonical URL or the same title.
+ */
+export function isStoredNewsItem(
+  known: Awaited<ReturnType<typeof storedNewsItemKeys>>,
+  item: { guid: string | null; canonicalUrl: string | null; title: string },
+): boolean {
+  if (item.canonicalUrl !== null && known.canonicalUrls.has(item.canonicalUrl)) return true
+  if (item.guid === null) return false
+  return (known.guids.get(item.guid) ?? []).some(
+    (row) =>
+      (item.canonicalUrl !== null && row.canonicalUrl === item.canonicalUrl) ||
+      row.title === item.title ||
+      (item.canonicalUrl === null && row.canonicalUrl === null),
+  )
+}
+
 /** Opens a report with its first item. */
 export async function createReport(sql: Db, report: NewReport, itemId: number): Promise<Report> {
   const top = largestCount(report.counts)

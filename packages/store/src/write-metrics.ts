@@ -1,4 +1,5 @@
-// Metrics every buffered writer reports, by table: rows written, rows waiting, write errors, rows dropped.
+// Metrics every buffered writer reports, by table: rows written, rows waiting, write errors, rows dropped,
+// rows quarantined.
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 
 export function createWriteMetrics(registry: Registry, table: string) {
@@ -46,7 +47,19 @@ export function createWriteMetrics(registry: Registry, table: string) {
         registers: [registry],
       }),
   )
+  const quarantined = registerOnce(
+    registry,
+    'vigil_store_rows_quarantined_total',
+    () =>
+      new Counter({
+        name: 'vigil_store_rows_quarantined_total',
+        help: 'Rows the database refused for their data, kept in the quarantine table instead, by table.',
+        labelNames: ['table'],
+        registers: [registry],
+      }),
+  )
   return {
+    quarantined: (n: number) => quarantined.inc({ table }, n),
     written: (n: number) => written.inc({ table }, n),
     pending: (n: number) => pending.set({ table }, n),
     error: () => errors.inc({ table }),

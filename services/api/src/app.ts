@@ -148,6 +148,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     maxBytes: deps.ingest?.maxBytes ?? 16 * 1_048_576,
     ratePerMinute: deps.ingest?.ratePerMinute ?? 120,
     config: deps.config,
+    registry: deps.registry,
   })
   await app.register(vantageRoutes, { store: deps.store, silenceAfterMs: deps.silenceAfterMs ?? 5 * 60_000 })
   await app.register(silenceRoutes, { store: deps.store })

@@ -97,10 +97,10 @@ describe('POST /v1/ingest', () => {
     }
     const first = await ingest(app, token, batch)
     expect(first.statusCode).toBe(200)
-    expect(first.json()).toEqual({ received: 3, new: 3, duplicates: 0, clamped: 0 })
+    expect(first.json()).toEqual({ received: 3, new: 3, duplicates: 0, clamped: 0, quarantined: 0 })
     const again = await ingest(app, token, gzipSync(JSON.stringify(batch)), { 'content-encoding': 'gzip' })
     expect(again.statusCode).toBe(200)
-    expect(again.json()).toEqual({ received: 3, new: 0, duplicates: 3, clamped: 0 })
+    expect(again.json()).toEqual({ received: 3, new: 0, duplicates: 3, clamped: 0, quarantined: 0 })
     const rows = await store.sql<
       { idempotency_key: string; source: string; received_at: Date; measured_at: Date }[]
     >`
@@ -118,7 +118,7 @@ describe('POST /v1/ingest', () => {
   it('stores a measurement repeated within one batch once', async () => {
     const twice = measurement('kz-almaty-1', 40)
     const response = await ingest(app, token, { measurements: [twice, twice] })
-    expect(response.json()).toEqual({ received: 2, new: 1, duplicates: 1, clamped: 0 })
+    expect(response.json()).toEqual({ received: 2, new: 1, duplicates: 1, clamped: 0, quarantined: 0 })
   })
 
   it('flags measurements from an agent whose clock is far off', async () => {

@@ -66,6 +66,12 @@ export function createNewswatchMetrics(registry: Registry) {
       'guid_reused (a GUID the source already used for a different article, stored as a new item).',
     ['source', 'decision'],
   )
+  const analyses = counter(
+    registry,
+    'vigil_news_items_analysed_total',
+    'News items analysed, by source and outcome: analysed, skipped (stored before, not analysed again), shortened (over the time budget, analysed again on its first part), over_budget (not stored; tried again next poll).',
+    ['source', 'outcome'],
+  )
   return {
     degraded(source: string, problem: { code: string; itemsRecovered: number } | null): void {
       // One series per source: the reason label changes with the problem, so the old one is cleared.
@@ -77,6 +83,9 @@ export function createNewswatchMetrics(registry: Registry) {
     },
     deduplicated(source: string, decision: string): void {
       dedup.inc({ source, decision })
+    },
+    analysed(source: string, outcome: 'analysed' | 'skipped' | 'shortened' | 'over_budget', count = 1): void {
+      if (count > 0) analyses.inc({ source, outcome }, count)
     },
     fetched(source: string, ok: boolean, durationMs: number): void {
       success.set({ source }, ok ? 1 : 0)

@@ -2,11 +2,11 @@
 // with conditional GETs, stores new items once, files detention items into reports and raises an incident
 // for every new report and every change of a report's count. `runOnce()` polls every source now (tests);
 // `start()`/`stop()` run the schedule, ticked every second by node-cron.
+
 import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
 import {
   type Analysis,
-  analyzeItem,
   type ClusterCandidate,
   canonicalUrl,
   type FetchErrorCode,
@@ -18,11 +18,13 @@ import {
   type SourceHealth,
   toClusterCandidate,
 } from '@vigil/news'
+import { storableJson, storableText } from '@vigil/outside-text'
 import {
   createReport,
   getReport,
   getSource,
   type InsertedNewsItems,
+  isStoredNewsItem,
   isTransient,
   type NewNewsItem,
   type NewsItemRecord,
@@ -32,6 +34,7 @@ import {
   type Sql,
   type StoredSource,
   sqlState,
+  storedNewsItemKeys,
   storeNewsItems,
   type TransactionSql,
   updateReport,
@@ -39,6 +42,7 @@ import {
 } from '@vigil/store'
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
+import { type AnalysisThread, BudgetExceededError, createAnalysisThread } from './analysis-thread.js'
 import { createNewswatchMetrics, type NewswatchMetrics } from './metrics.js'
 import { decideCluster, joinReport, reportIncident } from './reports.js'
 import {
@@ -63,6 +67,8 @@ export interface NewswatchDeps {
   now?: () => Date
   /** Overrides for every fetch (a dispatcher, a user agent, a shorter timeout in tests). */
   fetchOptions?: Omit<FetchOptions, 'etag' | 'lastModified' | 'signal'>
+  /** Time budgets of the analysis thread, per item and per body parsed. */
+  analysis?: { itemBudgetMs?: number; parseBudgetMs?: number }
 }
 
 export interface SourcePoll {
@@ -107,6 +113,16 @@ interface PreparedItem {
   orderAt: Date
 }
 
+interface ItemIdentity {
+  guid: string | null
+  link: string | null
+  canonical: string | null
+}
+
+// An item over its analysis budget is analysed again on this much of its text: the first sentences of
+// news copy say who was detained where.
+const SHORTENED = { title: 300, summary: 1_000 }
+
 interface Fetched {
   source: string
   result: FetchResult
@@ -141,14 +157,62 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     return registered
   }
 
-  const prepare = (source: string, item: NewsItem, fetchedAt: Date): PreparedItem | null => {
+  let thread: AnalysisThread | undefined
+  const analysisThread = () => {
+    thread ??= createAnalysisThread({ analyzeOptions, ...deps.analysis })
+    return thread
+  }
+
+  const identify = (item: NewsItem): ItemIdentity | null => {
     // Identities too long to index are no identities: a hostile feed must not fail the round's write.
     const link = item.link && item.link.length <= MAX_KEY_LENGTH ? item.link : null
     const guid = item.guid && item.guid.length <= MAX_KEY_LENGTH ? storable(item.guid) : null
     const canonical = link ? canonicalUrl(link) : null
     // Without a GUID or a usable link the item cannot be recognised next time, so it is not stored.
     if (!guid && !canonical) return null
-    const analysis: Analysis = analyzeItem(item, analyzeOptions)
+    return { guid, link, canonical }
+  }
+
+  /**
+   * The analysis of an item, in the analysis thread under its time budget. Over budget, the item is analysed
+   * again on its first part; over budget again, it is left for the next poll (null).
+   */
+  const analyse = async (source: string, item: NewsItem): Promise<Analysis | null> => {
+    try {
+      const analysis = await analysisThread().analyze(item)
+      metrics?.analysed(source, 'analysed')
+      return analysis
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error
+    }
+    try {
+      const analysis = await analysisThread().analyze({
+        ...item,
+        title: item.title.slice(0, SHORTENED.title),
+        summary: (item.summary || item.content).slice(0, SHORTENED.summary),
+        content: '',
+      })
+      metrics?.analysed(source, 'shortened')
+      logger?.warn({ source, link: item.link }, 'news item over its analysis budget; analysed its first part')
+      return analysis
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error
+      metrics?.analysed(source, 'over_budget')
+      logger?.error(
+        { source, link: item.link },
+        'news item over its analysis budget twice; left for the next poll',
+      )
+      return null
+    }
+  }
+
+  const prepare = (
+    source: string,
+    item: NewsItem,
+    { guid, link, canonical }: ItemIdentity,
+    analysis: Analysis,
+    fetchedAt: Date,
+  ): PreparedItem => {
     const published = item.published ? new Date(item.published) : null
     // A publication time in the future or before the web is kept as written, but the fetch time stands in
     // for it wherever time decides something (the report's day, filing order).
@@ -170,11 +234,11 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
         language: analysis.language,
         detention: analysis.detention,
         score: analysis.score,
-        counts: analysis.counts,
-        cityCounts: analysis.cityCounts,
-        cities: analysis.cities,
-        dates: analysis.dates,
-        people: analysis.people,
+        counts: storableJson(analysis.counts),
+        cityCounts: storableJson(analysis.cityCounts),
+        cities: analysis.cities.map(storable),
+        dates: analysis.dates.map(storable),
+        people: analysis.people.map(storable),
         evidence: storable(analysis.evidence),
         fetchedAt,
         dateIssue: item.dateIssue ?? null,
@@ -244,15 +308,37 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     const result = await fetchSource(toNewsSource(configured), {
       timeoutMs: configured.timeout,
       maxBytes: configured.maxBytes,
+      // Decoding and parsing run in the analysis thread, off the event loop.
+      parse: (source, bytes, options) => analysisThread().parse(source, bytes, options),
       ...deps.fetchOptions,
       etag: stored?.etag ?? null,
       lastModified: stored?.lastModified ?? null,
       signal,
     })
     const fetchedAt = new Date(result.fetchedAt)
-    const prepared = result.items
-      .map((item) => prepare(configured.name, item, fetchedAt))
-      .filter((item): item is PreparedItem => item !== null)
+    const identified = result.items
+      .map((item) => ({ item, identity: identify(item) }))
+      .filter((entry): entry is { item: NewsItem; identity: ItemIdentity } => entry.identity !== null)
+    // Items stored before are not analysed again: a feed repeats its last items on every poll.
+    const known = await storedNewsItemKeys(sql, configured.name, {
+      guids: identified.flatMap(({ identity }) => (identity.guid ? [identity.guid] : [])),
+      canonicalUrls: identified.flatMap(({ identity }) => (identity.canonical ? [identity.canonical] : [])),
+    })
+    const fresh = identified.filter(
+      ({ item, identity }) =>
+        !isStoredNewsItem(known, {
+          guid: identity.guid,
+          canonicalUrl: identity.canonical,
+          title: storable(item.title || identity.link || ''),
+        }),
+    )
+    metrics?.analysed(configured.name, 'skipped', identified.length - fresh.length)
+    const prepared: PreparedItem[] = []
+    for (const { item, identity } of fresh) {
+      if (signal.aborted) break
+      const analysis = await analyse(configured.name, item)
+      if (analysis) prepared.push(prepare(configured.name, item, identity, analysis, fetchedAt))
+    }
     return { source: configured.name, result, prepared, previous: storedHealth(stored) }
   }
 
@@ -433,6 +519,8 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
       task = undefined
       lifetime.abort()
       await Promise.allSettled([...running.values()])
+      await thread?.close()
+      thread = undefined
     },
   }
   return newswatch
@@ -473,10 +561,8 @@ async function storeSource(
   return stored
 }
 
-/** Text PostgreSQL accepts: a NUL character is refused in text columns. */
-function storable(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '') : text
-}
+// Feed text is text from outside: NUL and lone surrogates replaced and lengths bounded where it enters.
+const storable = (text: string) => storableText(text, 4_000)
 
 function storedHealth(stored: StoredSource | undefined): SourceHealth | null {
   if (!stored) return null

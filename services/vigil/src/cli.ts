@@ -46,7 +46,8 @@ const commands: Record<string, Command> = {
   },
   agent: {
     summary: 'probe as an in-country agent: spool every measurement locally and upload it to the api',
-    usage: 'vigil agent --api URL [--config FILE] [--spool-dir DIR]   (token in VIGIL_AGENT_TOKEN)',
+    usage:
+      'vigil agent --api URL [--config FILE] [--spool-dir DIR] [--insecure]   (token in VIGIL_AGENT_TOKEN; plain http only to loopback unless --insecure)',
     run: (context) => import('./commands/agent.js').then((command) => command.agentCommand(context)),
   },
   'agent-token': {

@@ -17,9 +17,12 @@ import {
   createWriteMetrics,
   insertMeasurements,
   insertTlsObservations,
+  isDataError,
   migrate,
   type NewMeasurement,
   type NewTlsObservation,
+  quarantineRows,
+  type Sql,
   type Store,
 } from '@vigil/store'
 import type { Logger } from 'pino'
@@ -99,8 +102,9 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     }
 
     if (runs('prober')) {
-      const measurements = storeWriter(registry, logger, 'measurements', (batch: NewMeasurement[]) =>
-        insertMeasurements(store.sql, batch),
+      const measurements = storeWriter(
+        { registry, logger, sql: store.sql, table: 'measurements', source: 'prober' },
+        (batch: NewMeasurement[]) => insertMeasurements(store.sql, batch),
       )
       stops.push({ name: 'measurement writer', stop: () => measurements.close() })
       run(
@@ -164,8 +168,9 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       }
     }
     if (runs('certwatch')) {
-      const observations = storeWriter(registry, logger, 'tls_observations', (batch: NewTlsObservation[]) =>
-        insertTlsObservations(store.sql, batch),
+      const observations = storeWriter(
+        { registry, logger, sql: store.sql, table: 'tls_observations', source: 'certwatch' },
+        (batch: NewTlsObservation[]) => insertTlsObservations(store.sql, batch),
       )
       stops.push({ name: 'tls observation writer', stop: () => observations.close() })
       run(
@@ -274,11 +279,22 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   }
 }
 
-/** A buffered writer for one table, reporting to the store write metrics and the log. */
+interface WriterEdges {
+  registry: Registry
+  logger: Logger
+  sql: Sql
+  table: string
+  /** Who produces the rows, as the quarantine records it. */
+  source: string
+}
+
+/**
+ * A buffered writer for one table, reporting to the store write metrics and the log. A row the database
+ * refuses for its data goes to the quarantine table with its error, a log line and
+ * `vigil_store_rows_quarantined_total`; the rest of its batch is written.
+ */
 function storeWriter<T>(
-  registry: Registry,
-  logger: Logger,
-  table: string,
+  { registry, logger, sql, table, source }: WriterEdges,
   write: (batch: T[]) => Promise<unknown>,
 ): BufferedWriter<T> {
   const metrics = createWriteMetrics(registry, table)
@@ -296,6 +312,15 @@ function storeWriter<T>(
       logger.warn(
         { err: error, pending, table },
         'could not write to the store; keeping the rows and retrying',
+      )
+    },
+    isDataError,
+    quarantine: async (row, error) => {
+      await quarantineRows(sql, [{ table, source, error, row }])
+      metrics.quarantined(1)
+      logger.error(
+        { err: error, table, source },
+        'the store refused a row for its data; quarantined it and writing the rest',
       )
     },
     onDrop: (n) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli } from '@vigil/vigil'
 import { afterAll, describe, expect, it } from 'vitest'
+import { plainHttpRefusal } from '../src/commands/agent.js'
 import { CsvRecordCounter } from '../src/commands/running.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-cli-'))
@@ -197,5 +198,31 @@ describe('vigil agent-token create', () => {
       const result = await run('agent-token', 'create', '--vantage', vantage, '--data-dir', dir)
       expect(result.code, vantage).toBe(2)
     }
+  })
+})
+
+describe('vigil agent --api', () => {
+  it('refuses plain HTTP to another machine, saying why and how to override', async () => {
+    for (const api of ['http://vigil.example.org', 'http://10.0.0.7:8080', 'http://[2001:db8::1]:8080']) {
+      const result = await run('agent', '--api', api)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('over plain HTTP')
+      expect(result.stderr).toContain('clear text')
+      expect(result.stderr).toContain('--insecure')
+    }
+  })
+
+  it('allows https, loopback over http, and plain http with --insecure', () => {
+    expect(plainHttpRefusal('https://vigil.example.org', false)).toBeNull()
+    for (const api of [
+      'http://127.0.0.1:8080',
+      'http://127.9.9.9',
+      'http://[::1]:8080',
+      'http://localhost:8080',
+    ]) {
+      expect(plainHttpRefusal(api, false)).toBeNull()
+    }
+    expect(plainHttpRefusal('http://vigil.example.org', true)).toBeNull()
+    expect(plainHttpRefusal('http://127.0.0.1.example.org', false)).toContain('plain HTTP')
   })
 })

@@ -1,6 +1,8 @@
 // POST /v1/ingest and POST /v1/heartbeat: what in-country agents push. Each request carries an agent token
-// that writes for one vantage (checked in access.ts); a batch is stored whole in one transaction or not at
-// all, and a repeated batch adds nothing (each record's id becomes its idempotency key). Uploaded TLS
+// that writes for one vantage (checked in access.ts); a batch is stored whole in one transaction, and a
+// repeated batch adds nothing (each record's id becomes its idempotency key). Uploaded text is made
+// storable as it arrives; a record the database still refuses for its data is quarantined and the rest of
+// the batch stored, so one spooled record can never make an agent's uploads fail forever. Uploaded TLS
 // chains are classified here against the control, since an agent has no database to read the control from.
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
@@ -11,6 +13,7 @@ import {
   type UploadedTlsObservation,
 } from '@vigil/chain-verdicts'
 import type { VigilConfig } from '@vigil/config'
+import type { Registry } from '@vigil/metrics'
 import {
   apiErrorSchema,
   contradictedField,
@@ -26,15 +29,21 @@ import {
   ingestResponseSchema,
   type Vantage,
 } from '@vigil/model'
+import { storableJson, storableText } from '@vigil/outside-text'
 import {
+  createWriteMetrics,
   getVantage,
   insertMeasurementBatch,
   insertTlsObservations,
+  isDataError,
   type JsonObject,
   type NewMeasurement,
+  type NewTlsObservation,
+  quarantineRows,
   recordHeartbeat,
   type Sql,
   type Store,
+  writeIsolatingBadRows,
 } from '@vigil/store'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -50,6 +59,8 @@ export interface IngestOptions {
   ratePerMinute: number
   /** Pins, known roots and the certwatch interval the uploaded chains are judged with. */
   config?: VigilConfig | undefined
+  /** Where `vigil_store_rows_quarantined_total` is counted. */
+  registry?: Registry | undefined
   now?: () => Date
 }
 
@@ -66,6 +77,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
   const now = options.now ?? (() => new Date())
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
+  const registry = options.registry
 
   // The agent token is checked by the access hook (access.ts) before the body is read: an unauthenticated
   // request costs no decompression. request.agent is the token's vantage.
@@ -134,14 +146,38 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
               observations: uploaded,
               known,
             })
-      // The batch is stored whole or not at all: one transaction for both tables, or, for measurements
-      // alone, one statement.
-      const [inserted, insertedTls] = classified
-        ? await store.sql.begin(async (tx) => [
-            await insertMeasurementBatch(tx, rows),
-            await insertTlsObservations(tx, classified.observations),
-          ])
-        : [await insertMeasurementBatch(store.sql, rows), 0]
+      // The batch is stored whole in one transaction for both tables (or, for measurements alone, one
+      // statement). Refused for its data, it is stored again piece by piece and the refused records are
+      // quarantined: the agent gets its answer and stops re-sending a record that can never be stored.
+      let stored: StoredCounts
+      try {
+        stored = classified
+          ? await store.sql.begin(async (tx) => ({
+              measurements: { new: await insertMeasurementBatch(tx, rows), quarantined: 0 },
+              tls: { new: await insertTlsObservations(tx, classified.observations), quarantined: 0 },
+            }))
+          : {
+              measurements: { new: await insertMeasurementBatch(store.sql, rows), quarantined: 0 },
+              tls: { new: 0, quarantined: 0 },
+            }
+      } catch (error) {
+        if (!isDataError(error)) throw error
+        request.log.warn(
+          { err: error, vantage: vantageId },
+          'upload refused for its data; isolating the records',
+        )
+        stored = await storeIsolating(store.sql, rows, classified?.observations ?? [], `agent:${vantageId}`, {
+          onQuarantine: (table, quarantineError) => {
+            if (registry) createWriteMetrics(registry, table).quarantined(1)
+            request.log.error(
+              { err: quarantineError, vantage: vantageId, table },
+              'an uploaded record was refused by the store; quarantined it and stored the rest',
+            )
+          },
+        })
+      }
+      const inserted = stored.measurements.new
+      const insertedTls = stored.tls.new
       // Also for a repeated batch: its incidents may not have been raised if the api stopped after the
       // commit, and raising the same incident again only updates it.
       for (const round of classified?.rounds ?? [])
@@ -149,15 +185,17 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
       const response: IngestResponse = {
         received: rows.length,
         new: inserted,
-        duplicates: rows.length - inserted,
+        duplicates: rows.length - inserted - stored.measurements.quarantined,
         clamped,
+        quarantined: stored.measurements.quarantined,
         ...(batch.tlsObservations === undefined
           ? {}
           : {
               tlsObservations: {
                 received: uploaded.length,
                 new: insertedTls,
-                duplicates: uploaded.length - insertedTls,
+                duplicates: uploaded.length - insertedTls - stored.tls.quarantined,
+                quarantined: stored.tls.quarantined,
               },
             }),
       }
@@ -191,7 +229,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
         receivedAt,
         agentTime: new Date(request.body.agentTime),
         spoolBacklog: request.body.spoolBacklog,
-        agentVersion: request.body.version,
+        // Text from the agent, made storable as it arrives.
+        agentVersion: storableText(request.body.version, 100),
       })
       return { receivedAt: receivedAt.toISOString(), clockSkewMs }
     },
@@ -266,13 +305,60 @@ async function outsideInRegions(
   return new Map(rows.map((row) => [row.id, row.region]))
 }
 
+interface StoredCounts {
+  measurements: { new: number; quarantined: number }
+  tls: { new: number; quarantined: number }
+}
+
+/**
+ * Stores a refused upload piece by piece (each piece its own statement; the idempotency keys make a piece
+ * stored twice harmless) and quarantines each record the database refuses on its own.
+ */
+async function storeIsolating(
+  sql: Sql,
+  rows: NewMeasurement[],
+  observations: NewTlsObservation[],
+  source: string,
+  hooks: { onQuarantine(table: string, error: unknown): void },
+): Promise<StoredCounts> {
+  const quarantine = (table: string) => async (row: unknown, error: unknown) => {
+    await quarantineRows(sql, [{ table, source, error, row }])
+    hooks.onQuarantine(table, error)
+  }
+  const measurements = await writeIsolatingBadRows(
+    rows,
+    (batch) => insertMeasurementBatch(sql, batch),
+    quarantine('measurements'),
+  )
+  const tls = await writeIsolatingBadRows(
+    observations,
+    (batch) => insertTlsObservations(sql, batch),
+    quarantine('tls_observations'),
+  )
+  return {
+    measurements: { new: measurements.written, quarantined: measurements.refused },
+    tls: { new: tls.written, quarantined: tls.refused },
+  }
+}
+
 /**
  * The stored form of an uploaded measurement. Its region is the outside-in target's region, else its
  * registered vantage's; its AS number the vantage's: what the upload says about either is ignored. A
  * measuredAt more than FUTURE_TOLERANCE_MS ahead of the api's clock cannot be true: it is stored at the
- * time of receipt and the claimed time is kept in details.
+ * time of receipt and the claimed time is kept in details. Its text is made storable (NUL, lone
+ * surrogates, lengths).
  */
 export function toNewMeasurement(
+  m: IngestMeasurement,
+  vantage: Vantage,
+  outsideIn: ReadonlyMap<string, string>,
+  receivedAt: Date,
+  skew: number | null,
+): NewMeasurement {
+  return storableJson(uploadedMeasurement(m, vantage, outsideIn, receivedAt, skew))
+}
+
+function uploadedMeasurement(
   m: IngestMeasurement,
   vantage: Vantage,
   outsideIn: ReadonlyMap<string, string>,
@@ -305,10 +391,11 @@ export function toNewMeasurement(
   }
 }
 
+/** An uploaded chain in the shape certwatch judges; its text made storable as it arrives. */
 function toUploadedTlsObservation(o: IngestTlsObservation, receivedAt: Date): UploadedTlsObservation {
   return {
     round: o.round,
-    observation: {
+    observation: storableJson({
       measuredAt: new Date(o.measuredAt),
       receivedAt,
       vantageId: o.vantage,
@@ -326,6 +413,6 @@ function toUploadedTlsObservation(o: IngestTlsObservation, receivedAt: Date): Up
       evidence: [],
       knownMatch: null,
       idempotencyKey: o.id,
-    },
+    } satisfies NewTlsObservation),
   }
 }

@@ -1,5 +1,6 @@
 // `vigil agent --api URL --config FILE`: an in-country agent. Probes and captures TLS chains for the config's
 // vantage without a database, keeps every result in a local spool and uploads it when the api can be reached.
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { pino } from 'pino'
 import { startAgent } from '../agent/run-agent.js'
@@ -12,11 +13,17 @@ export async function agentCommand({ args, env, io }: CommandContext): Promise<n
     config: { type: 'string', short: 'c' },
     api: { type: 'string' },
     'spool-dir': { type: 'string' },
+    insecure: { type: 'boolean' },
   })
   const { config, file } = await loadConfigOption(values.config, env)
   const apiUrl = values.api ?? config.agent.apiUrl
   if (!apiUrl || !/^https?:\/\//.test(apiUrl)) {
     io.stderr('vigil agent: give the api as --api http(s)://HOST[:PORT] (or agent.apiUrl in the config)\n')
+    return 2
+  }
+  const refusal = plainHttpRefusal(apiUrl, values.insecure === true)
+  if (refusal) {
+    io.stderr(`vigil agent: ${refusal}\n`)
     return 2
   }
   const token = env.VIGIL_AGENT_TOKEN?.trim() || config.agent.token
@@ -36,4 +43,33 @@ export async function agentCommand({ args, env, io }: CommandContext): Promise<n
   await agent.stop()
   logger.info({ backlog: agent.spool.stats().backlog }, 'stopped')
   return 0
+}
+
+/**
+ * Why `apiUrl` may not be used, or null. Plain HTTP carries the agent token and every measurement in clear
+ * text, readable and alterable by whoever runs the networks between the agent and the api (in the
+ * reference case, the state being monitored); it is refused unless the api is on this machine (a loopback
+ * address or `localhost`) or the operator says `--insecure`.
+ */
+export function plainHttpRefusal(apiUrl: string, insecure: boolean): string | null {
+  let url: URL
+  try {
+    url = new URL(apiUrl)
+  } catch {
+    return `--api ${apiUrl} is not a URL`
+  }
+  if (url.protocol !== 'http:' || insecure || isLoopback(url.hostname)) return null
+  return [
+    `refusing to upload to ${url.origin} over plain HTTP: the agent token and every measurement would cross`,
+    'the network in clear text, readable and alterable by anyone on the path, including the networks being',
+    'monitored. Use https://, or pass --insecure to send in clear text anyway (only for a trusted network).',
+  ].join(' ')
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host)
+  return false
 }
