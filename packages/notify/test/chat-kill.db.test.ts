@@ -3,6 +3,7 @@
 // the repeat a no-op, the others receive the message a second time (ntfy with the same sequence id).
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { BlackoutEvidence } from '@vigil/model'
 import { createNotifier } from '@vigil/notify'
 import { openStore, queryNotifications, raiseIncident } from '@vigil/store'
 import { createTestDatabase } from '@vigil/store/testing'
@@ -33,7 +34,21 @@ describe('notifiers killed mid-send on every chat channel', () => {
           level: 'critical',
           state: 'firing',
           summary: 'Internet blackout in Almaty',
-          evidence: { share: 0.02, baseline: 0.96, ratio: 0.02 },
+          evidence: {
+            share: 0.02,
+            baseline: 0.96,
+            baselineHours: 72,
+            ratio: 0.02,
+            series: 12,
+            failingSeries: 12,
+            failingTargets: ['kz/egov'],
+            failingVantages: ['kz-almaty-1'],
+            controlFailing: true,
+            outsideInFailing: 0,
+            confirmed: true,
+            silentVantages: [],
+            failures: { generic_timeout_error: 12 },
+          } satisfies BlackoutEvidence,
           at: RALLY,
         })
         const planner = createNotifier({ config, sql: store.sql, now: () => RALLY })

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream'
 import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
+import type { BlackoutEvidence, DetentionReportEvidence } from '@vigil/model'
 import { createNotifier, type Notifier, type NotifierDeps } from '@vigil/notify'
 import { parseMatrixHtml, parseTelegramHtml } from '@vigil/notify/testing'
 import {
@@ -86,8 +87,14 @@ function blackout(region: string, when: Date): IncidentSignal {
       failingTargets: ['kz/egov', 'kz/tengrinews', 'kz/kaztelecom'],
       failingVantages: ['kz-almaty-1', 'outside-fra-1'],
       controlFailing: true,
+      controlTargets: { failing: 2, total: 2 },
+      baselineHours: 72,
+      outsideInFailing: 3,
+      outsideInTargets: 3,
+      confirmed: true,
+      silentVantages: [],
       failures: { generic_timeout_error: 17, connection_reset: 6 },
-    },
+    } satisfies BlackoutEvidence,
     at: when,
   }
 }
@@ -103,6 +110,8 @@ function detentionReport(id: number, version: number, when: Date, title: string)
     state: 'firing',
     summary: title,
     evidence: {
+      reportId: id,
+      update: version > 1,
       version,
       day: '2019-07-06',
       cities: ['Almaty'],
@@ -114,7 +123,7 @@ function detentionReport(id: number, version: number, when: Date, title: string)
         { source: 'Radio Azattyq', title, url: 'https://rus.azattyq.org/a/30042123.html' },
         { source: 'Vlast.kz', title: 'Задержания на митинге', url: 'https://vlast.kz/novosti/34700.html' },
       ],
-    },
+    } satisfies DetentionReportEvidence,
     at: when,
   }
 }
