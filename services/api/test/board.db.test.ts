@@ -9,6 +9,7 @@ import { buildApp } from '@vigil/api'
 import { planSubscriberNotifications } from '@vigil/board'
 import { parseConfig, type VigilConfig } from '@vigil/config'
 import { createMetricsRegistry } from '@vigil/metrics'
+import type { BlackoutEvidence } from '@vigil/model'
 import { createNotifier, type Notifier } from '@vigil/notify'
 import {
   confirmSubscription,
@@ -202,6 +203,23 @@ async function seed(now: Date): Promise<void> {
   )
 }
 
+// A blackout's evidence as the detector writes it (the contract every reader parses).
+function blackoutEvidence(figures: { share: number; baseline: number; failingVantages: string[] }) {
+  return {
+    ...figures,
+    ratio: figures.share / figures.baseline,
+    baselineHours: 168,
+    series: 12,
+    failingSeries: 12,
+    failingTargets: ['kz/egov'],
+    controlFailing: true,
+    outsideInFailing: 0,
+    confirmed: true,
+    silentVantages: [],
+    failures: { generic_timeout_error: 12 },
+  } satisfies BlackoutEvidence
+}
+
 function blackout(region: string, at: Date) {
   return {
     identity: `blackout|region|${region}`,
@@ -212,7 +230,7 @@ function blackout(region: string, at: Date) {
     level: 'critical' as const,
     state: 'firing' as const,
     summary: `Blackout in ${region}: ${VANTAGE} cannot reach anything`,
-    evidence: { share: 0.02, baseline: 0.97, ratio: 0.02, baselineHours: 168, failingVantages: [VANTAGE] },
+    evidence: blackoutEvidence({ share: 0.02, baseline: 0.97, failingVantages: [VANTAGE] }),
     at,
   }
 }
@@ -487,7 +505,7 @@ describe('the public status page', () => {
   it('renders at desktop and phone sizes without any vantage detail and without serious violations', async () => {
     await raiseIncident(store.sql, {
       ...blackout('Shymkent', new Date()),
-      evidence: { share: 0.1, baseline: 0.95, failingVantages: ['kz-shymkent-2'] },
+      evidence: blackoutEvidence({ share: 0.1, baseline: 0.95, failingVantages: ['kz-shymkent-2'] }),
     })
     for (const [name, viewport] of [
       ['desktop', DESKTOP],
