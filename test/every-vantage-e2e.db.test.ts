@@ -244,11 +244,11 @@ it('an Almaty blackout seen by its own agent and from abroad: one email, one res
   await agent(outsideFile, tokens.outside, Number(api.port))
 
   const vantages = async () =>
-    ((await (await fetch(`${vigil.url}/v1/vantages`)).json()) as { vantages: Array<Record<string, unknown>> })
+    ((await (await vigil.get(`/v1/vantages`)).json()) as { vantages: Array<Record<string, unknown>> })
       .vantages
   const measurements = async (query: string) =>
     (
-      (await (await fetch(`${vigil.url}/v1/measurements?${query}`)).json()) as {
+      (await (await vigil.get(`/v1/measurements?${query}`)).json()) as {
         measurements: Array<{ ok: boolean; region: string | null; target: string; measuredAt: string }>
       }
     ).measurements
@@ -303,7 +303,7 @@ it('an Almaty blackout seen by its own agent and from abroad: one email, one res
   expect(alert.text).toMatch(/Outside-in probes failing: 3 of 3 in-country endpoints probed from abroad/)
   expect(alert.text).toContain('almaty-gov')
   expect(alert.text).toContain('wikipedia')
-  const firing = (await (await fetch(`${vigil.url}/v1/incidents?kind=blackout&state=firing`)).json()) as {
+  const firing = (await (await vigil.get(`/v1/incidents?kind=blackout&state=firing`)).json()) as {
     incidents: Array<{ region: string | null; scopeType: string }>
   }
   expect(firing.incidents.filter((i) => i.scopeType === 'region').map((i) => i.region)).toEqual(['Almaty'])

@@ -102,7 +102,7 @@ it('answers /healthz at the speed of an idle process while a 5 MB hostile feed i
   // load alone does to a request, so that only what the feed adds is held against Vigil.
   const control = await startControl()
   const metric = async (pattern: RegExp) => {
-    const match = pattern.exec(await (await fetch(`${vigil.url}/metrics`)).text())
+    const match = pattern.exec(await (await vigil.get('/metrics')).text())
     return match ? Number(match[1]) : 0
   }
   let items = 0

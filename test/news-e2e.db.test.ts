@@ -150,7 +150,7 @@ it('emails one detention report per real report from a broken, mislabelled, GUID
     await waitFor(
       'the api to list the source as read',
       async () => {
-        const sources = (await (await fetch(`${vigil.url}/v1/sources`)).json()) as {
+        const sources = (await (await vigil.get(`/v1/sources`)).json()) as {
           sources: Array<{ itemsSeen: number }>
         }
         return sources.sources[0]?.itemsSeen === ITEMS.length
@@ -184,7 +184,7 @@ it('emails one detention report per real report from a broken, mislabelled, GUID
     for (const mail of smtp.received) expect(mail.text).not.toContain('weather')
 
     // The source is flagged for what it is: read in part, GUIDs reused, charset taken from the bytes.
-    const { sources } = (await (await fetch(`${vigil.url}/v1/sources`)).json()) as {
+    const { sources } = (await (await vigil.get(`/v1/sources`)).json()) as {
       sources: Array<Record<string, unknown>>
     }
     expect(sources[0]).toMatchObject({
@@ -197,7 +197,7 @@ it('emails one detention report per real report from a broken, mislabelled, GUID
       charset: { name: 'utf-8' },
     })
     expect(String((sources[0]!.charset as { reason: string }).reason)).toMatch(/valid UTF-8/)
-    const metrics = await (await fetch(`${vigil.url}/metrics`)).text()
+    const metrics = await (await vigil.get('/metrics')).text()
     expect(metrics).toContain(
       `vigil_feed_dedup_decisions_total{source="regional",decision="guid_reused"} ${ITEMS.length - 1}`,
     )
