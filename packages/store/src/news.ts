@@ -321,21 +321,26 @@ export async function storedNewsItemKeys(
 }
 
 /**
- * Whether an item is one already stored, by the rule `storeNewsItems` applies: its canonical URL is stored,
- * or its GUID was stored by the source for an article with the same canonical URL or the same title.
+ * Whether an item is one already stored, by the rule `storeNewsItems` applies, and which decision that is:
+ * `same_url` when its canonical URL is stored, `same_guid` when its GUID was stored by the source for an
+ * article with the same canonical URL or the same title; null when it is not stored.
  */
-export function isStoredNewsItem(
+export function storedNewsItemMatch(
   known: Awaited<ReturnType<typeof storedNewsItemKeys>>,
   item: { guid: string | null; canonicalUrl: string | null; title: string },
-): boolean {
-  if (item.canonicalUrl !== null && known.canonicalUrls.has(item.canonicalUrl)) return true
-  if (item.guid === null) return false
-  return (known.guids.get(item.guid) ?? []).some(
-    (row) =>
-      (item.canonicalUrl !== null && row.canonicalUrl === item.canonicalUrl) ||
-      row.title === item.title ||
-      (item.canonicalUrl === null && row.canonicalUrl === null),
-  )
+): 'same_url' | 'same_guid' | null {
+  // In the order storeNewsItems decides: the source's own GUID first, then the URL.
+  const sameGuid =
+    item.guid !== null &&
+    (known.guids.get(item.guid) ?? []).some(
+      (row) =>
+        (item.canonicalUrl !== null && row.canonicalUrl === item.canonicalUrl) ||
+        row.title === item.title ||
+        (item.canonicalUrl === null && row.canonicalUrl === null),
+    )
+  if (sameGuid) return 'same_guid'
+  if (item.canonicalUrl !== null && known.canonicalUrls.has(item.canonicalUrl)) return 'same_url'
+  return null
 }
 
 /** Opens a report with its first item. */

@@ -24,7 +24,6 @@ import {
   getReport,
   getSource,
   type InsertedNewsItems,
-  isStoredNewsItem,
   isTransient,
   type NewNewsItem,
   type NewsItemRecord,
@@ -35,6 +34,7 @@ import {
   type StoredSource,
   sqlState,
   storedNewsItemKeys,
+  storedNewsItemMatch,
   storeNewsItems,
   type TransactionSql,
   updateReport,
@@ -324,14 +324,16 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
       guids: identified.flatMap(({ identity }) => (identity.guid ? [identity.guid] : [])),
       canonicalUrls: identified.flatMap(({ identity }) => (identity.canonical ? [identity.canonical] : [])),
     })
-    const fresh = identified.filter(
-      ({ item, identity }) =>
-        !isStoredNewsItem(known, {
-          guid: identity.guid,
-          canonicalUrl: identity.canonical,
-          title: storable(item.title || identity.link || ''),
-        }),
-    )
+    const fresh = identified.filter(({ item, identity }) => {
+      const match = storedNewsItemMatch(known, {
+        guid: identity.guid,
+        canonicalUrl: identity.canonical,
+        title: storable(item.title || identity.link || ''),
+      })
+      // The identity decision is made here for an item seen before, and counted as the store counts its own.
+      if (match) metrics?.deduplicated(configured.name, match)
+      return match === null
+    })
     metrics?.analysed(configured.name, 'skipped', identified.length - fresh.length)
     const prepared: PreparedItem[] = []
     for (const { item, identity } of fresh) {
