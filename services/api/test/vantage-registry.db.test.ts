@@ -8,11 +8,14 @@ import { createAgentToken, upsertTargets, upsertVantage } from '@vigil/store'
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Inject, injectWithKey } from './support.js'
 
 let store: TestStore
 let app: FastifyInstance
 let almaty: string
 let outside: string
+// An operator's reads: every /v1 read needs an API key.
+let read: Inject
 
 const post = (url: string, bearer: string, body: unknown) =>
   app.inject({
@@ -77,6 +80,7 @@ beforeAll(async () => {
     version: 'test',
     silenceAfterMs: 60_000,
   })
+  read = await injectWithKey(app, store.sql, 'read')
 })
 
 afterAll(async () => {
@@ -157,7 +161,7 @@ describe('times from agents', () => {
                     where vantage_id = 'kz-almaty-2'`
     await store.sql`update measurements set measured_at = now() + interval '4 minutes'
                     where vantage_id = 'kz-almaty-2'`
-    const response = await app.inject({ method: 'GET', url: '/v1/vantages' })
+    const response = await read({ method: 'GET', url: '/v1/vantages' })
     const almatyRow = response.json().vantages.find((v: { id: string }) => v.id === 'kz-almaty-2')
     expect(almatyRow).toMatchObject({
       status: 'silent',
@@ -249,7 +253,7 @@ describe('values beyond what the store holds get a 400 naming the field', () => 
     ['/v1/measurements?target=a%00b', 'querystring/target'],
     ['/v1/incidents?region=Almaty%00', 'querystring/region'],
   ])('GET %s', async (url, field) => {
-    const response = await app.inject({ method: 'GET', url })
+    const response = await read({ method: 'GET', url })
     expect(response.statusCode).toBe(400)
     expect(response.json().message).toContain(field)
   })
