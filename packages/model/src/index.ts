@@ -3,5 +3,6 @@
 export * from './bounds.js'
 export * from './evidence.js'
 export * from './ingest.js'
+export * from './stored.js'
 export * from './vantage.js'
 export * from './vocabulary.js'
