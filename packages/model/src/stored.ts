@@ -164,3 +164,21 @@ export const storedDetentionReportWithItemsSchema = storedDetentionReportSchema.
   items: z.array(storedNewsItemSchema),
 })
 export type StoredDetentionReportWithItems = z.infer<typeof storedDetentionReportWithItemsSchema>
+
+/**
+ * What a news item joining a stored detention report changes in it (packages/news decides, the store
+ * records): the merged cities, counts and people; `countUpdate` when the count went up, which raises the
+ * report's version and makes the item's title and sentence the report's.
+ */
+export const detentionReportChangeSchema = z.object({
+  cities: z.array(z.string()),
+  counts: z.array(reportCountSchema),
+  /** The tally after the change; left as it was when undefined. */
+  cityCounts: z.array(cityCountSchema).optional(),
+  people: z.array(z.string()),
+  countUpdate: z.boolean(),
+  title: z.string(),
+  evidence: z.string(),
+  at: z.date(),
+})
+export type DetentionReportChange = z.infer<typeof detentionReportChangeSchema>

@@ -3,6 +3,7 @@
 import type {
   CityCount,
   CountQualifier,
+  DetentionReportChange,
   ReportCount,
   StoredDetentionReport,
   StoredDetentionReportWithItems,
@@ -108,18 +109,8 @@ export type Report = StoredDetentionReport
 /** A stored detention report with its items, in the order they joined it. */
 export type ReportWithItems = StoredDetentionReportWithItems
 
-export interface ReportChange {
-  cities: string[]
-  counts: ReportCount[]
-  /** The tally after the change; left as it was when undefined. */
-  cityCounts?: CityCount[]
-  people: string[]
-  /** The count changed: the version goes up and the evidence is the new item's. */
-  countUpdate: boolean
-  title: string
-  evidence: string
-  at: Date
-}
+/** What a joining item changes in a stored report: the contracts' type. */
+export type ReportChange = DetentionReportChange
 
 export interface ReportFilter {
   /** First and last day (YYYY-MM-DD, both inclusive); a report without a day counts by its first sighting. */

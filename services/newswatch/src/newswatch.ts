@@ -9,12 +9,15 @@ import {
   type Analysis,
   type ClusterCandidate,
   canonicalUrl,
+  decideCluster,
   type FetchErrorCode,
   type FetchOptions,
   type FetchResult,
   fetchSource,
+  joinReport,
   type NewsItem,
   nextHealth,
+  reportIncident,
   type SourceHealth,
   toClusterCandidate,
 } from '@vigil/news'
@@ -44,7 +47,6 @@ import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
 import { type AnalysisThread, BudgetExceededError, createAnalysisThread } from './analysis-thread.js'
 import { createNewswatchMetrics, type NewswatchMetrics } from './metrics.js'
-import { decideCluster, joinReport, reportIncident } from './reports.js'
 import {
   configGazetteer,
   configVocabulary,
