@@ -5,6 +5,7 @@
 
 import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import {
   type Analysis,
   type ClusterCandidate,
@@ -97,7 +98,7 @@ export interface NewswatchRun {
   alerts: ReportAlert[]
 }
 
-export interface Newswatch {
+export interface Newswatch extends WorkerLoop<NewswatchRun> {
   readonly sources: readonly ConfiguredSource[]
   /** Polls every enabled source now, in parallel. */
   runOnce(options?: { signal?: AbortSignal }): Promise<NewswatchRun>
