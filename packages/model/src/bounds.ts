@@ -90,3 +90,11 @@ export function jsonObject() {
     }
   })
 }
+
+/** A calendar day as YYYY-MM-DD between EARLIEST_INSTANT and LATEST_INSTANT (the api's `date` parameters). */
+export function dayString() {
+  return z.string().superRefine((value, ctx) => {
+    const problem = dayProblem(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+}

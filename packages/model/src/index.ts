@@ -3,5 +3,7 @@
 export * from './bounds.js'
 export * from './evidence.js'
 export * from './ingest.js'
+export * from './stored.js'
 export * from './vantage.js'
 export * from './vocabulary.js'
+export * from './worker.js'

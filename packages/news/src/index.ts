@@ -71,6 +71,18 @@ export {
   parsePublished,
 } from './published.js'
 export {
+  type ClusterDecision,
+  CRITICAL_COUNT,
+  type DetentionReportSignal,
+  decideCluster,
+  describeCount,
+  joinReport,
+  reportIdentity,
+  reportIncident,
+  reportLevel,
+  storedCandidate,
+} from './reports.js'
+export {
   FETCH_ERROR_CODES,
   type FetchError,
   type FetchErrorCode,

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import {
   countUndeliveredNotifications,
   leaseNotifications,
@@ -60,7 +61,7 @@ export interface RoundResult {
   failed: number
 }
 
-export interface Notifier {
+export interface Notifier extends WorkerLoop<RoundResult> {
   readonly owner: string
   /** Plans, then delivers everything due, batch after batch. */
   runOnce(): Promise<RoundResult>

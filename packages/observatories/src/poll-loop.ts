@@ -2,6 +2,8 @@
 // IODA), its outcome and health recorded in observatory_pollers, the next poll an interval after a
 // success and an exponential back-off after failures (longer when the server sent Retry-After).
 // runOnce() for tests, start()/stop() for the process; stop() aborts requests in flight and waits.
+
+import type { WorkerLoop } from '@vigil/model'
 import { getPoller, type PollerRecord, recordPoll, type Sql } from '@vigil/store'
 import { PollHttpError } from './http.js'
 
@@ -34,7 +36,7 @@ export interface PollLoopSettings {
   maxBackoff: number
 }
 
-export interface PollLoop<R> {
+export interface PollLoop<R> extends WorkerLoop<PollReport<R>[]> {
   /** Polls every target that is due; a target's failure never stops the others. */
   runOnce(): Promise<PollReport<R>[]>
   start(): void

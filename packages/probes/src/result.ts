@@ -1,4 +1,5 @@
 // Builds the result every probe returns, so `ok`, `durationMs` and `startedAt` mean the same for every kind.
+import type { ProbedMeasurement } from '@vigil/model'
 import { since } from './dial.js'
 import type { FailureString } from './failures.js'
 import type { ProbeKind } from './types.js'
@@ -17,15 +18,7 @@ export function settle<K extends ProbeKind, D>(
   clock: Clock,
   details: D,
   failure: FailureString | null,
-): {
-  target: string
-  kind: K
-  ok: boolean
-  failure: FailureString | null
-  durationMs: number
-  startedAt: Date
-  details: D
-} {
+): ProbedMeasurement<K, D> & { failure: FailureString | null } {
   return {
     target: target.name,
     kind: target.kind,

@@ -1,5 +1,6 @@
 // The data a probe takes and gives: one target type and one result type per probe kind, all JSON-ready so a
 // result can be stored as a measurement's details as it is.
+import type { ProbedMeasurement } from '@vigil/model'
 import type { FailureString } from './failures.js'
 
 export type ProbeKind = 'dns' | 'tcp' | 'tls' | 'http' | 'https'
@@ -277,16 +278,11 @@ export interface HttpDetails {
   > | null
 }
 
-interface ResultBase<K extends ProbeKind, D> {
-  target: string
-  kind: K
-  /** True exactly when `failure` is null. */
-  ok: boolean
-  failure: FailureString | null
-  durationMs: number
-  startedAt: Date
-  details: D
-}
+/**
+ * Every probe's result is the contracts' probed measurement (packages/model) with its kind and details
+ * narrowed; `ok` is true exactly when `failure` is null.
+ */
+type ResultBase<K extends ProbeKind, D> = ProbedMeasurement<K, D> & { failure: FailureString | null }
 
 export type DnsResult = ResultBase<'dns', DnsDetails>
 export type TcpResult = ResultBase<'tcp', TcpDetails>

@@ -1,4 +1,5 @@
 // The measurements table: one row per probe result, with when it was measured and when it was received.
+import type { StoredMeasurement } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 import { insertMeasurementBatch } from './measurement-batches.js'
 
@@ -22,22 +23,8 @@ export interface NewMeasurement {
   idempotencyKey?: string | null
 }
 
-export interface Measurement {
-  id: number
-  measuredAt: Date
-  receivedAt: Date
-  vantageId: string
-  targetId: string
-  kind: string
-  region: string | null
-  asn: number | null
-  ok: boolean
-  failure: string | null
-  durationMs: number | null
-  details: Record<string, unknown>
-  source: string
-  idempotencyKey: string | null
-}
+/** A row of the measurements table: the contracts' stored measurement. */
+export type Measurement = StoredMeasurement
 
 export interface MeasurementFilter {
   target?: string | undefined

@@ -1,22 +1,21 @@
 // The news tables: sources with their fetch health, news items stored once, and detention reports that
 // group items about one event. The newswatch service decides; these functions record the decisions.
+import type {
+  CityCount,
+  CountQualifier,
+  DetentionReportChange,
+  ReportCount,
+  StoredDetentionReport,
+  StoredDetentionReportWithItems,
+  StoredNewsItem,
+} from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 
 type Db = Sql | TransactionSql
 
 export type NewsSourceType = 'rss' | 'atom' | 'html'
 export type SourceHealthState = 'unknown' | 'ok' | 'degraded' | 'failing' | 'down'
-export type CountQualifier = 'exact' | 'approx' | 'at_least' | 'up_to'
-
-export interface ReportCount {
-  value: number
-  qualifier: CountQualifier
-}
-
-/** A count the text gives for one city, kept apart from the total. */
-export interface CityCount extends ReportCount {
-  city: string
-}
+export type { CityCount, CountQualifier, ReportCount }
 
 export interface SourceRecord {
   name: string
@@ -84,34 +83,11 @@ export interface InsertedNewsItems {
   decisions: DedupDecision[]
 }
 
-export interface NewNewsItem {
-  source: string
-  /** At least one of guid and canonicalUrl identifies the item. */
-  guid: string | null
-  canonicalUrl: string | null
-  title: string
-  link: string | null
-  publishedAt: Date | null
-  language: string
-  detention: boolean
-  score: number
-  counts: ReportCount[]
-  /** Per-city figures; none when the text gives only a total. Default none. */
-  cityCounts?: CityCount[]
-  cities: string[]
-  dates: string[]
-  people: string[]
-  evidence: string
-  fetchedAt: Date
-  /** Why `publishedAt` is doubtful: `unparsed`, `future` or `too_early`; null or absent when it is sound. */
-  dateIssue?: 'unparsed' | 'future' | 'too_early' | null
-  /** The link is kept as the source wrote it: no base made it absolute. */
-  linkUnresolved?: boolean
-}
+/** A news item to store: the contracts' stored news item before the store gives it its id. */
+export type NewNewsItem = Omit<StoredNewsItem, 'id'>
 
-export interface NewsItemRecord extends NewNewsItem {
-  id: number
-}
+/** A stored news item. */
+export type NewsItemRecord = StoredNewsItem
 
 export interface NewReport {
   /** The event's local day, YYYY-MM-DD. */
@@ -127,42 +103,14 @@ export interface NewReport {
   at: Date
 }
 
-export interface Report {
-  id: number
-  day: string | null
-  cities: string[]
-  /** The largest count reported so far, with the qualifier it was given with. */
-  maxCount: ReportCount | null
-  counts: ReportCount[]
-  /** The largest figure given for each city, apart from the total in `maxCount`. */
-  cityCounts: CityCount[]
-  language: string
-  title: string
-  evidence: string
-  people: string[]
-  firstSeenAt: Date
-  updatedAt: Date
-  /** 1 when created; one more with every change of the count. */
-  version: number
-}
+/** A stored detention report: the contracts' type. */
+export type Report = StoredDetentionReport
 
-export interface ReportWithItems extends Report {
-  /** In the order they joined the report. */
-  items: NewsItemRecord[]
-}
+/** A stored detention report with its items, in the order they joined it. */
+export type ReportWithItems = StoredDetentionReportWithItems
 
-export interface ReportChange {
-  cities: string[]
-  counts: ReportCount[]
-  /** The tally after the change; left as it was when undefined. */
-  cityCounts?: CityCount[]
-  people: string[]
-  /** The count changed: the version goes up and the evidence is the new item's. */
-  countUpdate: boolean
-  title: string
-  evidence: string
-  at: Date
-}
+/** What a joining item changes in a stored report: the contracts' type. */
+export type ReportChange = DetentionReportChange
 
 export interface ReportFilter {
   /** First and last day (YYYY-MM-DD, both inclusive); a report without a day counts by its first sighting. */

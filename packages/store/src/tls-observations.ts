@@ -1,5 +1,6 @@
 // The tls_observations table: the chain one vantage was shown for a host and SNI, with its verdict, and
 // the lookup of what a control vantage saw for the same host and SNI.
+import type { StoredTlsObservation } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 
 /** A JSON object as stored in the chain and evidence columns; the interception package owns its shape. */
@@ -29,10 +30,8 @@ export interface NewTlsObservation {
   idempotencyKey?: string | null
 }
 
-export interface TlsObservationRecord extends Required<Omit<NewTlsObservation, 'idempotencyKey'>> {
-  id: number
-  idempotencyKey: string | null
-}
+/** A row of the tls_observations table: the contracts' stored TLS observation. */
+export type TlsObservationRecord = StoredTlsObservation
 
 export interface TlsObservationFilter {
   host?: string | undefined

@@ -11,6 +11,7 @@ import {
   type Signal,
 } from '@vigil/detect'
 import { Gauge, type Registry, registerOnce } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import {
   durationMedians,
   hourlyScopeShares,
@@ -51,10 +52,8 @@ export interface EvaluationResult {
   changes: Array<{ identity: string; action: 'opened' | 'fired' | 'updated' | 'resolved' }>
 }
 
-export interface Alerter {
+export interface Alerter extends WorkerLoop<EvaluationResult> {
   runOnce(): Promise<EvaluationResult>
-  start(): void
-  stop(): Promise<void>
 }
 
 export function createAlerter(deps: AlerterDeps): Alerter {

@@ -34,6 +34,7 @@ import { silenceRoutes } from './routes/silences.js'
 import { statusRoutes } from './routes/status.js'
 import { vantageRoutes } from './routes/vantages.js'
 import { registerVantageMetrics } from './vantage-metrics.js'
+import { formatSchemaErrors } from './zod.js'
 
 export interface ApiDeps {
   store: Store
@@ -78,6 +79,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       },
     },
     bodyLimit: 1024 * 1024,
+    schemaErrorFormatter: formatSchemaErrors,
     // Requests are counted in /metrics; a log line per scrape would drown what matters.
     logController: new LogController({ disableRequestLogging: true }),
   })
@@ -132,8 +134,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         version: deps.version,
       },
     },
-    // Routes declared with the contracts' zod schemas get their OpenAPI from them; the others keep their
-    // JSON Schema as written.
+    // Routes declared with zod schemas (every /v1 route but the board and the status page) get their
+    // OpenAPI from them; the others keep their JSON Schema as written.
     transform: (document) => (usesZod(document.schema) ? jsonSchemaTransform(document) : document),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })

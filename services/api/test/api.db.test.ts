@@ -115,14 +115,15 @@ describe('GET /v1/measurements', () => {
   })
 
   it.each([
-    ['limit=0', /limit must be >= 1/],
-    ['limit=abc', /limit must be integer/],
-    ['limit=1000000', /limit must be <= 10000/],
-    ['from=yesterday', /from must match format "date-time"/],
+    ['limit=0', /^querystring\/limit Too small: expected number to be >=1$/],
+    ['limit=abc', /^querystring\/limit expected an integer$/],
+    ['limit=2.5', /^querystring\/limit expected an integer$/],
+    ['limit=1000000', /^querystring\/limit Too big: expected number to be <=10000$/],
+    ['from=yesterday', /^querystring\/from expected an RFC 3339 date-time/],
     // Kinds are Vigil's probe kinds or OONI test names: lowercase words.
-    ['kind=FTP%20list', /kind must match pattern/],
-    ['source=ripe', /source must be equal to one of the allowed values/],
-    ['colour=red', /must NOT have additional properties/],
+    ['kind=FTP%20list', /^querystring\/kind .*must match pattern/],
+    ['source=ripe', /^querystring\/source Invalid option: expected one of "vigil"\|"agent"\|"ooni"$/],
+    ['colour=red', /^querystring\/colour is not accepted here$/],
     ['from=2019-07-07T00:00:00Z&to=2019-07-06T00:00:00Z', /from must be before querystring\/to/],
     ['cursor=bm9wZQ', /cursor is not a cursor this api gave out/],
   ])('answers 400 with a clear message for %s', async (query, message) => {
@@ -168,5 +169,56 @@ describe('readiness', () => {
     expect(response.statusCode).toBe(503)
     await lonely.close()
     await other.close()
+  })
+})
+
+describe('query validation of the other read routes', () => {
+  it.each([
+    ['/v1/incidents?kind=outage', /^querystring\/kind Invalid option/],
+    ['/v1/incidents?state=open', /^querystring\/state Invalid option/],
+    ['/v1/incidents?limit=10001', /^querystring\/limit Too big/],
+    [
+      '/v1/incidents?from=2019-07-07T00:00:00Z&to=2019-07-06T00:00:00Z',
+      /from must be before querystring\/to/,
+    ],
+    ['/v1/reports?from=2019-02-30', /^querystring\/from not a calendar day$/],
+    ['/v1/reports?from=2019-07-07&to=2019-07-06', /from must not be after querystring\/to/],
+    ['/v1/reports?city=', /^querystring\/city Too small/],
+    ['/v1/export/measurements?from=2019-07-06T00:00:00Z', /^querystring\/to /],
+    [
+      '/v1/export/incidents?from=2019-07-06T00:00:00Z&to=9999-01-01T00:00:00Z',
+      /^querystring\/to must lie between/,
+    ],
+    [
+      '/v1/export/incidents?from=2019-07-06T00:00:00Z&to=2019-07-07T00:00:00Z&limit=5',
+      /^querystring\/limit is not accepted here$/,
+    ],
+  ])('answers 400 naming the field for %s', async (url, message) => {
+    const response = await inject(url)
+    expect(response.statusCode).toBe(400)
+    expect(response.json().error).toBe('bad_request')
+    expect(response.json().message).toMatch(message)
+  })
+
+  it('describes each route in the OpenAPI document from the schemas it validates with', async () => {
+    const spec = (await inject('/docs/json')).json()
+    type Parameter = { name: string; in: string; required?: boolean; schema: Record<string, unknown> }
+    const parameters = (path: string) =>
+      Object.fromEntries(
+        (spec.paths[path].get.parameters as Parameter[]).map((parameter) => [parameter.name, parameter]),
+      )
+    const measurements = parameters('/v1/measurements')
+    expect(measurements.limit!.schema).toMatchObject({ minimum: 1, maximum: 10_000, default: 100 })
+    expect(measurements.source!.schema.enum).toEqual(['vigil', 'agent', 'ooni'])
+    expect(measurements.kind!.schema.pattern).toBe('^[a-z0-9_]{1,64}$')
+    expect(parameters('/v1/incidents').kind!.schema.enum).toContain('blackout')
+    expect(parameters('/v1/export/measurements').from!.required).toBe(true)
+    expect(parameters('/v1/reports').limit!.schema).toMatchObject({ maximum: 10_000 })
+    const silence = spec.paths['/v1/silences'].post.requestBody.content['application/json'].schema
+    expect(silence.required).toEqual(['matchers', 'endsAt', 'comment'])
+    expect(silence.additionalProperties).toBe(false)
+    const token = spec.paths['/v1/agent-tokens'].post.requestBody.content['application/json'].schema
+    expect(token.properties.vantage.pattern).toBe('^[^\\s:]+$')
+    expect(spec.paths['/v1/api-keys/{id}'].delete.parameters[0]).toMatchObject({ name: 'id', in: 'path' })
   })
 })

@@ -14,6 +14,7 @@ let store: TestStore
 let app: FastifyInstance
 let almaty: string
 let outside: string
+// An operator's reads: every /v1 read needs an API key.
 let read: Inject
 
 const post = (url: string, bearer: string, body: unknown) =>

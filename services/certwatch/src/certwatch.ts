@@ -13,6 +13,7 @@ import {
 import type { VigilConfig } from '@vigil/config'
 import type { CaptureOptions, KnownInterceptionEntry, TlsObservation } from '@vigil/interception'
 import type { Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import { latestControlObservation, type NewTlsObservation, type Sql } from '@vigil/store'
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
@@ -39,7 +40,7 @@ export interface CertwatchCheck extends TlsCheck {
   stored: NewTlsObservation
 }
 
-export interface Certwatch {
+export interface Certwatch extends WorkerLoop<CertwatchCheck[]> {
   readonly targets: CertTarget[]
   readonly known: KnownInterceptionEntry[]
   /** Runs one round now and resolves with every check, after incidents are raised and resolved. */

@@ -9,16 +9,6 @@ export {
   type SourcePoll,
 } from './newswatch.js'
 export {
-  type ClusterDecision,
-  CRITICAL_COUNT,
-  decideCluster,
-  describeCount,
-  joinReport,
-  reportIdentity,
-  reportIncident,
-  reportLevel,
-} from './reports.js'
-export {
   configGazetteer,
   configVocabulary,
   sourceInterval,

@@ -5,16 +5,20 @@
 
 import { type NewsSource as ConfiguredSource, resolveRegion, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import {
   type Analysis,
   type ClusterCandidate,
   canonicalUrl,
+  decideCluster,
   type FetchErrorCode,
   type FetchOptions,
   type FetchResult,
   fetchSource,
+  joinReport,
   type NewsItem,
   nextHealth,
+  reportIncident,
   type SourceHealth,
   toClusterCandidate,
 } from '@vigil/news'
@@ -44,7 +48,6 @@ import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
 import { type AnalysisThread, BudgetExceededError, createAnalysisThread } from './analysis-thread.js'
 import { createNewswatchMetrics, type NewswatchMetrics } from './metrics.js'
-import { decideCluster, joinReport, reportIncident } from './reports.js'
 import {
   configGazetteer,
   configVocabulary,
@@ -95,7 +98,7 @@ export interface NewswatchRun {
   alerts: ReportAlert[]
 }
 
-export interface Newswatch {
+export interface Newswatch extends WorkerLoop<NewswatchRun> {
   readonly sources: readonly ConfiguredSource[]
   /** Polls every enabled source now, in parallel. */
   runOnce(options?: { signal?: AbortSignal }): Promise<NewswatchRun>

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { isInRallyWindow, type VigilConfig } from '@vigil/config'
 import type { Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import { type CaList, type ProbeResult, runRound } from '@vigil/probes'
 import type { NewMeasurement } from '@vigil/store'
 import cron, { type ScheduledTask } from 'node-cron'
@@ -33,7 +34,7 @@ export interface ProberDeps {
   systemResolvers?: () => string[]
 }
 
-export interface Prober {
+export interface Prober extends WorkerLoop<ProbeObservation[]> {
   readonly groups: PlannedGroup[]
   /**
    * Runs one round of every group now, in parallel, and resolves with every result. Targets start at once:

@@ -2,6 +2,7 @@
 // after start), logging what it deleted and counting it in metrics.
 import type { VigilConfig } from '@vigil/config'
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import { deleteExpired, RETENTION_TABLES, type RetentionResult, type Sql } from '@vigil/store'
 import type { Logger } from 'pino'
 
@@ -19,7 +20,7 @@ export interface RetentionJobDeps {
   now?: () => Date
 }
 
-export interface RetentionJob {
+export interface RetentionJob extends WorkerLoop<RetentionResult> {
   /** One pass over every table; resolves with the rows deleted per table. */
   runOnce(): Promise<RetentionResult>
   start(): void

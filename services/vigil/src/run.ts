@@ -7,6 +7,7 @@ import { planSubscriberNotifications } from '@vigil/board'
 import { createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import { createMetricsRegistry, type Registry } from '@vigil/metrics'
+import type { WorkerLoop } from '@vigil/model'
 import { createNewswatch } from '@vigil/newswatch'
 import { createNotifier } from '@vigil/notify'
 import { createIodaPoller, createOoniPoller } from '@vigil/observatories'
@@ -95,7 +96,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     const registry = createMetricsRegistry({ version: VERSION })
     const runs = (name: ServiceName) => options.services === undefined || options.services.has(name)
     const started: string[] = []
-    const run = (name: string, service: { start(): void; stop(): Promise<void> }) => {
+    const run = (name: string, service: WorkerLoop<unknown>) => {
       stops.push({ name, stop: () => service.stop() })
       service.start()
       started.push(name)

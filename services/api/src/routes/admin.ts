@@ -4,15 +4,13 @@
 import {
   configuredVantage,
   registeredVantage,
-  type VantageRegistration,
   VantageRegistrationError,
   type VigilConfig,
 } from '@vigil/config'
-import type { Vantage } from '@vigil/model'
+import { nameText, type Vantage } from '@vigil/model'
 import { importIodaFiles, importOoniFiles, ObservatoryImportError } from '@vigil/observatories'
 import {
   API_KEY_SCOPES,
-  type ApiKeyScope,
   createAgentToken,
   createApiKey,
   getVantage,
@@ -25,15 +23,42 @@ import {
   upsertVantage,
 } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { idParams, zodRoutes } from '../zod.js'
 
 /** Largest import request: the files of one `vigil import`, as JSON. */
 export const MAX_IMPORT_BYTES = 256 * 1_048_576
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
-} as const
+const registrationField = () => nameText(200)
+
+const agentTokenBody = z.strictObject({
+  // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
+  vantage: nameText(200).regex(/^[^\s:]+$/, { error: 'must hold no colon and no white space' }),
+  // Checked against the config's regions by registeredVantage, which names the field at fault.
+  registration: z
+    .strictObject({
+      role: registrationField().optional(),
+      region: registrationField().optional(),
+      asn: registrationField().optional(),
+      networkType: registrationField().optional(),
+      network: registrationField().optional(),
+      country: registrationField().optional(),
+    })
+    .optional(),
+})
+
+const apiKeyBody = z.strictObject({
+  name: nameText(200).describe('who holds it, or what for'),
+  scope: z.enum(API_KEY_SCOPES),
+})
+
+const importBody = z.strictObject({
+  files: z
+    .array(z.strictObject({ name: nameText(4096), text: z.string() }))
+    .min(1)
+    .max(1_000),
+  strict: z.boolean().optional(),
+})
 
 /** What `POST /v1/agent-tokens` (and `vigil agent-token create`) says of the vantage a token writes for. */
 export interface TokenVantageResult {
@@ -69,37 +94,17 @@ export async function registerTokenVantage(
 }
 
 export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfig | undefined }> = async (
-  app,
+  fastify,
   { store, config },
 ) => {
-  const registrationField = { type: 'string', minLength: 1, maxLength: 200 } as const
-  app.post<{ Body: { vantage: string; registration?: Omit<VantageRegistration, 'id'> } }>(
+  const app = zodRoutes(fastify)
+  app.post(
     '/v1/agent-tokens',
     {
       schema: {
         summary:
           'Create an agent token for a vantage (the token is in this answer only), registering the vantage with the facts given',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['vantage'],
-          properties: {
-            // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
-            vantage: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\s:]+$' },
-            registration: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                role: registrationField,
-                region: registrationField,
-                asn: registrationField,
-                networkType: registrationField,
-                network: registrationField,
-                country: registrationField,
-              },
-            },
-          },
-        },
+        body: agentTokenBody,
       },
     },
     async (request, reply) => {
@@ -149,7 +154,7 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     })),
   }))
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     '/v1/agent-tokens/:id',
     { schema: { summary: 'Revoke an agent token', params: idParams } },
     async (request, reply) => {
@@ -162,20 +167,12 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     },
   )
 
-  app.post<{ Body: { name: string; scope: ApiKeyScope } }>(
+  app.post(
     '/v1/api-keys',
     {
       schema: {
         summary: 'Create an operator API key (the key is in this answer only)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'scope'],
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 200, description: 'who holds it, or what for' },
-            scope: { type: 'string', enum: [...API_KEY_SCOPES] },
-          },
-        },
+        body: apiKeyBody,
       },
     },
     async (request, reply) => {
@@ -201,7 +198,7 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     })),
   }))
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     '/v1/api-keys/:id',
     { schema: { summary: 'Revoke an API key', params: idParams } },
     async (request, reply) => {
@@ -214,28 +211,7 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     },
   )
 
-  const importBody = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['files'],
-    properties: {
-      files: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 1_000,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'text'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 4096 }, text: { type: 'string' } },
-        },
-      },
-      strict: { type: 'boolean' },
-    },
-  } as const
-  type ImportBody = { files: Array<{ name: string; text: string }>; strict?: boolean }
-
-  app.post<{ Body: ImportBody }>(
+  app.post(
     '/v1/import/ooni',
     {
       bodyLimit: MAX_IMPORT_BYTES,
@@ -257,7 +233,7 @@ export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfi
     },
   )
 
-  app.post<{ Body: ImportBody }>(
+  app.post(
     '/v1/import/ioda',
     {
       bodyLimit: MAX_IMPORT_BYTES,

@@ -9,26 +9,20 @@ import {
 } from '@vigil/reports'
 import { type Store, streamIncidents, streamMeasurements } from '@vigil/store'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { z } from 'zod'
+import { instantParam, zodRoutes } from '../zod.js'
 
-interface Query {
-  from: string
-  to: string
-}
-
-const range = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['from', 'to'],
-  properties: {
-    from: { type: 'string', format: 'date-time', description: 'inclusive, RFC 3339' },
-    to: { type: 'string', format: 'date-time', description: 'exclusive, RFC 3339' },
-  },
-} as const
+const range = z.strictObject({
+  from: instantParam('inclusive, RFC 3339'),
+  to: instantParam('exclusive, RFC 3339'),
+})
+type Query = z.infer<typeof range>
 
 /** Rows per batch read from the cursor. */
 const BATCH = 2_000
 
-export const exportRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const exportRoutes: FastifyPluginAsync<{ store: Store }> = async (fastify, { store }) => {
+  const app = zodRoutes(fastify)
   const checkRange = (query: Query, reply: FastifyReply) => {
     const from = new Date(query.from)
     const to = new Date(query.to)
@@ -41,7 +35,7 @@ export const exportRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     return { from, to }
   }
 
-  app.get<{ Querystring: Query }>(
+  app.get(
     '/v1/export/measurements',
     { schema: { summary: 'Measurements of a time range as CSV, oldest first', querystring: range } },
     async (request, reply) => {
@@ -63,7 +57,7 @@ export const exportRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     },
   )
 
-  app.get<{ Querystring: Query }>(
+  app.get(
     '/v1/export/incidents',
     { schema: { summary: 'Incidents overlapping a time range as CSV, oldest first', querystring: range } },
     async (request, reply) => {

@@ -1,45 +1,29 @@
 // GET /v1/incidents: incidents overlapping a time window, by kind, region and state, newest first; as
 // JSON, or as CSV streamed from a database cursor (format=csv or Accept: text/csv).
 import { Readable } from 'node:stream'
-import { INCIDENT_KINDS, INCIDENT_STATES, type IncidentState } from '@vigil/model'
+import { INCIDENT_KINDS, INCIDENT_STATES } from '@vigil/model'
 import { INCIDENT_CSV_HEADER, incidentCsvRow } from '@vigil/reports'
 import { queryIncidents, type Store, streamIncidents } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { instantParam, listFormat, pageLimit, scopeName, zodRoutes } from '../zod.js'
 import { wantsCsv } from './measurements.js'
 
-const KINDS = INCIDENT_KINDS
+const incidentQuery = z.strictObject({
+  from: instantParam('inclusive, RFC 3339').optional(),
+  to: instantParam('exclusive, RFC 3339').optional(),
+  kind: z.enum(INCIDENT_KINDS).optional(),
+  region: scopeName().optional(),
+  state: z.enum(INCIDENT_STATES).optional(),
+  limit: pageLimit(10_000),
+  format: listFormat.optional(),
+})
 
-interface Query {
-  from?: string
-  to?: string
-  kind?: (typeof KINDS)[number]
-  region?: string
-  state?: IncidentState
-  limit: number
-  format?: 'json' | 'csv'
-}
-
-export const incidentRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
-  app.get<{ Querystring: Query }>(
+export const incidentRoutes: FastifyPluginAsync<{ store: Store }> = async (fastify, { store }) => {
+  const app = zodRoutes(fastify)
+  app.get(
     '/v1/incidents',
-    {
-      schema: {
-        summary: 'Incidents overlapping a time window, newest first',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            kind: { type: 'string', enum: KINDS },
-            region: { type: 'string', minLength: 1, maxLength: 200 },
-            state: { type: 'string', enum: [...INCIDENT_STATES] },
-            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
-            format: { type: 'string', enum: ['json', 'csv'], description: 'csv also with Accept: text/csv' },
-          },
-        },
-      },
-    },
+    { schema: { summary: 'Incidents overlapping a time window, newest first', querystring: incidentQuery } },
     async (request, reply) => {
       const { query } = request
       const from = query.from === undefined ? undefined : new Date(query.from)
@@ -53,7 +37,7 @@ export const incidentRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
         const filter = {
           from,
           to,
-          kind: query.kind as never,
+          kind: query.kind,
           region: query.region,
           state: query.state,
           limit: query.limit,
@@ -72,7 +56,7 @@ export const incidentRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
       const incidents = await queryIncidents(store.sql, {
         from,
         to,
-        kind: query.kind as never,
+        kind: query.kind,
         region: query.region,
         state: query.state,
         limit: query.limit,

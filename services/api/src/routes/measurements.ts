@@ -2,68 +2,53 @@
 // paged with an opaque cursor; as JSON, or as CSV streamed from a database cursor (format=csv or
 // Accept: text/csv) with the next page's cursor in the Link header.
 import { Readable } from 'node:stream'
+import { apiErrorSchema, MEASUREMENT_SOURCES } from '@vigil/model'
 import { MEASUREMENT_CSV_HEADER, measurementCsvRow } from '@vigil/reports'
 import { measurementPageEnd, queryMeasurements, type Store, streamMeasurements } from '@vigil/store'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { z } from 'zod'
+import { instantParam, listFormat, pageLimit, scopeName, zodRoutes } from '../zod.js'
 
-interface Query {
-  target?: string
-  vantage?: string
-  region?: string
-  kind?: string
-  source?: 'vigil' | 'ooni'
-  from?: string
-  to?: string
-  limit: number
-  cursor?: string
-  format?: 'json' | 'csv'
-}
+export const measurementQuerySchema = (maxPageSize: number) =>
+  z.strictObject({
+    target: scopeName().optional().describe('target id, e.g. social/facebook'),
+    vantage: scopeName().optional().describe('vantage id'),
+    region: scopeName().optional().describe('region the measurement speaks for'),
+    kind: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/)
+      .optional()
+      .describe("Vigil's probe kind (dns, tcp, tls, http, https) or an OONI test name (telegram, ...)"),
+    source: z
+      .enum(MEASUREMENT_SOURCES)
+      .optional()
+      .describe(
+        'vigil: the local prober; agent: uploads of in-country agents; ooni: imported OONI measurements. All when absent',
+      ),
+    from: instantParam('inclusive, RFC 3339').optional(),
+    to: instantParam('exclusive, RFC 3339').optional(),
+    limit: pageLimit(maxPageSize),
+    cursor: z.string().max(100).optional().describe('the `next` value of the previous page'),
+    format: listFormat.optional(),
+  })
 
-const scopeName = { type: 'string', minLength: 1, maxLength: 200 } as const
+const measurementsPage = z.object({
+  measurements: z.array(z.record(z.string(), z.unknown())),
+  next: z.string().nullable(),
+})
 
 export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number }> = async (
-  app,
+  fastify,
   { store, maxPageSize },
 ) => {
-  app.get<{ Querystring: Query }>(
+  const app = zodRoutes(fastify)
+  app.get(
     '/v1/measurements',
     {
       schema: {
         summary: 'Probe measurements, newest first',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            target: { ...scopeName, description: 'target id, e.g. social/facebook' },
-            vantage: { ...scopeName, description: 'vantage id' },
-            region: { ...scopeName, description: 'region the measurement speaks for' },
-            kind: {
-              type: 'string',
-              pattern: '^[a-z0-9_]{1,64}$',
-              description:
-                "Vigil's probe kind (dns, tcp, tls, http, https) or an OONI test name (telegram, ...)",
-            },
-            source: {
-              type: 'string',
-              enum: ['vigil', 'ooni'],
-              description: "vigil: Vigil's own probes; ooni: imported OONI measurements. Both when absent",
-            },
-            from: { type: 'string', format: 'date-time', description: 'inclusive, RFC 3339' },
-            to: { type: 'string', format: 'date-time', description: 'exclusive, RFC 3339' },
-            limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
-            cursor: { type: 'string', maxLength: 100, description: 'the `next` value of the previous page' },
-            format: { type: 'string', enum: ['json', 'csv'], description: 'csv also with Accept: text/csv' },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              measurements: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              next: { type: ['string', 'null'] },
-            },
-          },
-        },
+        querystring: measurementQuerySchema(maxPageSize),
+        response: { 200: measurementsPage, 400: apiErrorSchema },
       },
     },
     async (request, reply) => {
@@ -102,15 +87,13 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
           reply.header('vigil-next-cursor', next)
           reply.header('link', `</v1/measurements?${params.toString()}>; rel="next"`)
         }
-        reply.type('text/csv; charset=utf-8')
-        return reply.send(
-          Readable.from(
-            (async function* () {
-              yield MEASUREMENT_CSV_HEADER
-              for await (const batch of streamMeasurements(store.sql, filter))
-                yield batch.map(measurementCsvRow).join('')
-            })(),
-          ),
+        return sendCsv(
+          reply as FastifyReply,
+          (async function* () {
+            yield MEASUREMENT_CSV_HEADER
+            for await (const batch of streamMeasurements(store.sql, filter))
+              yield batch.map(measurementCsvRow).join('')
+          })(),
         )
       }
       const rows = await queryMeasurements(store.sql, {
@@ -145,6 +128,17 @@ export const measurementRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: 
       }
     },
   )
+}
+
+/**
+ * Streams CSV text (a header, then rows as the database cursor yields them) as the answer. The route's
+ * response schema describes its JSON answer; a stream is sent as is, never through that schema.
+ */
+export function sendCsv(reply: FastifyReply, text: AsyncIterable<string>): never {
+  reply.type('text/csv; charset=utf-8')
+  // Returned so that Fastify waits for the stream; typed `never` so a route typed by its JSON response
+  // schema accepts it.
+  return reply.send(Readable.from(text)) as never
 }
 
 /** CSV when asked for by name, or by an Accept header that prefers it and no format is given. */

@@ -1,38 +1,35 @@
 // GET /v1/reports: detention reports by event day and city, each with every source that reported it;
 // GET /v1/sources: the health of every news source, and of every live poller of another observatory
 // (OONI per probe country, IODA per entity), one line each.
+
+import { apiErrorSchema, dayString } from '@vigil/model'
 import { listPollers, listSources, queryReports, type Store } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { pageLimit, scopeName, zodRoutes } from '../zod.js'
 
-interface ReportQuery {
-  from?: string
-  to?: string
-  city?: string
-  limit: number
-}
+const reportQuery = (maxPageSize: number) =>
+  z.strictObject({
+    from: dayString().optional().describe('first event day, inclusive (YYYY-MM-DD)'),
+    to: dayString().optional().describe('last event day, inclusive (YYYY-MM-DD)'),
+    city: scopeName().optional().describe('canonical region name'),
+    limit: pageLimit(maxPageSize),
+  })
 
-const objects = { type: 'array', items: { type: 'object', additionalProperties: true } } as const
+const objects = z.array(z.record(z.string(), z.unknown()))
 
 export const newsRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number }> = async (
-  app,
+  fastify,
   { store, maxPageSize },
 ) => {
-  app.get<{ Querystring: ReportQuery }>(
+  const app = zodRoutes(fastify)
+  app.get(
     '/v1/reports',
     {
       schema: {
         summary: 'Detention reports, most recent event day first',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            from: { type: 'string', format: 'date', description: 'first event day, inclusive (YYYY-MM-DD)' },
-            to: { type: 'string', format: 'date', description: 'last event day, inclusive (YYYY-MM-DD)' },
-            city: { type: 'string', minLength: 1, maxLength: 200, description: 'canonical region name' },
-            limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
-          },
-        },
-        response: { 200: { type: 'object', properties: { reports: objects } } },
+        querystring: reportQuery(maxPageSize),
+        response: { 200: z.object({ reports: objects }), 400: apiErrorSchema },
       },
     },
     async (request, reply) => {
@@ -76,7 +73,7 @@ export const newsRoutes: FastifyPluginAsync<{ store: Store; maxPageSize: number 
     {
       schema: {
         summary: 'News sources and observatory pollers, with their fetch health',
-        response: { 200: { type: 'object', properties: { sources: objects } } },
+        response: { 200: z.object({ sources: objects }) },
       },
     },
     async () => {

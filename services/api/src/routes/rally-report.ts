@@ -1,55 +1,42 @@
 // GET /v1/reports/rally: the rally report of one day (every city with a rally window, or one), as JSON,
 // Markdown, CSV or HTML with the timeline chart.
 import type { VigilConfig } from '@vigil/config'
+import { dayString } from '@vigil/model'
 import {
   buildRallyReport,
   loadRallyReportData,
   RallyReportRequestError,
   REPORT_CONTENT_TYPES,
   REPORT_FORMATS,
-  type ReportFormat,
   renderRallyReport,
 } from '@vigil/reports'
 import type { Store } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { scopeName, zodRoutes } from '../zod.js'
 
-interface Query {
-  date: string
-  city?: string
-  format: ReportFormat
-  resolution: 1 | 5
-}
+const rallyQuery = z.strictObject({
+  date: dayString().describe('the local day, YYYY-MM-DD'),
+  city: scopeName().optional().describe('one city, by any of its names'),
+  format: z.enum(REPORT_FORMATS).default('json'),
+  resolution: z.coerce
+    .number({ error: 'expected 1 or 5' })
+    .pipe(z.union([z.literal(1), z.literal(5)], { error: 'expected 1 or 5' }))
+    .default(5)
+    .describe('minutes per availability point'),
+})
 
 export const rallyReportRoutes: FastifyPluginAsync<{ store: Store; config: VigilConfig }> = async (
-  app,
+  fastify,
   { store, config },
 ) => {
-  app.get<{ Querystring: Query }>(
+  const app = zodRoutes(fastify)
+  app.get(
     '/v1/reports/rally',
     {
       schema: {
         summary: 'Rally report of one day: outages per city against baseline, next to detention reports',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['date'],
-          properties: {
-            date: { type: 'string', format: 'date', description: 'the local day, YYYY-MM-DD' },
-            city: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              description: 'one city, by any of its names',
-            },
-            format: { type: 'string', enum: [...REPORT_FORMATS], default: 'json' },
-            resolution: {
-              type: 'integer',
-              enum: [1, 5],
-              default: 5,
-              description: 'minutes per availability point',
-            },
-          },
-        },
+        querystring: rallyQuery,
       },
     },
     async (request, reply) => {

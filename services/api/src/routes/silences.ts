@@ -1,76 +1,57 @@
 // Silences: `POST /v1/silences` holds back notifications about matching incidents for a time range
 // (maintenance, a known outage), `GET /v1/silences` lists those not yet ended, `DELETE /v1/silences/:id`
 // lifts one. The notifier reads them with the config's own silences.
-import { INCIDENT_KINDS } from '@vigil/model'
+import { apiErrorSchema, INCIDENT_KINDS, instantString } from '@vigil/model'
 import { createSilence, deleteSilence, listSilences, type Store, type StoredSilence } from '@vigil/store'
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { idParams, scopeName, zodRoutes } from '../zod.js'
 
-interface SilenceBody {
-  matchers: { kinds?: string[]; regions?: string[]; vantages?: string[] }
-  startsAt?: string
-  endsAt: string
-  comment: string
-  createdBy?: string
-}
+const names = () => z.array(scopeName()).min(1).max(100)
 
-const names = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 100,
-  items: { type: 'string', minLength: 1, maxLength: 200 },
-}
+const silenceBody = z.strictObject({
+  matchers: z
+    .strictObject({
+      kinds: z.array(z.enum(INCIDENT_KINDS)).min(1).max(100).optional(),
+      regions: names().optional(),
+      vantages: names().optional(),
+    })
+    .describe('every matcher given must match; an empty object silences everything'),
+  startsAt: instantString().optional().describe('RFC 3339; now when absent'),
+  endsAt: instantString().describe('RFC 3339'),
+  comment: z.string().min(1).max(2000),
+  createdBy: scopeName().optional(),
+})
 
-const silenceSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    matchers: {
-      type: 'object',
-      properties: {
-        kinds: { type: ['array', 'null'], items: { type: 'string' } },
-        regions: { type: ['array', 'null'], items: { type: 'string' } },
-        vantages: { type: ['array', 'null'], items: { type: 'string' } },
-      },
-    },
-    startsAt: { type: 'string' },
-    endsAt: { type: 'string' },
-    comment: { type: 'string' },
-    createdBy: { type: ['string', 'null'] },
-    createdAt: { type: 'string' },
-  },
-} as const
+const silenceSchema = z.object({
+  id: z.number().int(),
+  matchers: z.object({
+    kinds: z.array(z.string()).nullable(),
+    regions: z.array(z.string()).nullable(),
+    vantages: z.array(z.string()).nullable(),
+  }),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  comment: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+})
 
-export const silenceRoutes: FastifyPluginAsync<{ store: Store; now?: () => Date }> = async (app, options) => {
+export const silenceRoutes: FastifyPluginAsync<{ store: Store; now?: () => Date }> = async (
+  fastify,
+  options,
+) => {
   const { store } = options
+  const app = zodRoutes(fastify)
   const now = options.now ?? (() => new Date())
 
-  app.post<{ Body: SilenceBody }>(
+  app.post(
     '/v1/silences',
     {
       schema: {
         summary: 'Silence notifications about matching incidents for a time range',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['matchers', 'endsAt', 'comment'],
-          properties: {
-            matchers: {
-              type: 'object',
-              additionalProperties: false,
-              description: 'every matcher given must match; an empty object silences everything',
-              properties: {
-                kinds: { ...names, items: { type: 'string', enum: [...INCIDENT_KINDS] } },
-                regions: names,
-                vantages: names,
-              },
-            },
-            startsAt: { type: 'string', format: 'date-time', description: 'RFC 3339; now when absent' },
-            endsAt: { type: 'string', format: 'date-time', description: 'RFC 3339' },
-            comment: { type: 'string', minLength: 1, maxLength: 2000 },
-            createdBy: { type: 'string', minLength: 1, maxLength: 200 },
-          },
-        },
-        response: { 201: silenceSchema },
+        body: silenceBody,
+        response: { 201: silenceSchema, 400: apiErrorSchema },
       },
     },
     async (request, reply) => {
@@ -101,23 +82,19 @@ export const silenceRoutes: FastifyPluginAsync<{ store: Store; now?: () => Date 
       schema: {
         summary: 'Silences that have not ended yet',
         response: {
-          200: { type: 'object', properties: { silences: { type: 'array', items: silenceSchema } } },
+          200: z.object({ silences: z.array(silenceSchema) }),
         },
       },
     },
     async () => ({ silences: (await listSilences(store.sql, { notEndedAt: now() })).map(toJson) }),
   )
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     '/v1/silences/:id',
     {
       schema: {
         summary: 'Lift a silence',
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
-        },
+        params: idParams,
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@
 // `runOnce()`/`heartbeat()` for tests, `start()`/`stop()` for the process.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
-import type { HeartbeatBody, IngestBatch, IngestResponse, VantageClaim } from '@vigil/model'
+import type { HeartbeatBody, IngestBatch, IngestResponse, VantageClaim, WorkerLoop } from '@vigil/model'
 import type { Spool } from '@vigil/spool'
 import type { Logger } from 'pino'
 import type { SpooledRecord } from './run-agent.js'
@@ -36,7 +36,7 @@ export type UploadOutcome =
   | { kind: 'failed'; measurements: number; reason: 'network' | 'server' | 'rejected' }
   | { kind: 'rate_limited'; measurements: number; retryAfterMs: number }
 
-export interface Uploader {
+export interface Uploader extends WorkerLoop<UploadOutcome> {
   /** Uploads every pending record now, batch by batch, until the spool is empty or a batch fails. */
   runOnce(): Promise<UploadOutcome>
   /** Sends one heartbeat; true when the api took it. */

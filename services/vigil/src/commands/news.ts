@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import type { VigilConfig } from '@vigil/config'
 import {
   analyzeItem,
+  describeCount,
   FeedParseError,
   fetchSource,
   type HtmlSelectors,
@@ -15,7 +16,7 @@ import {
   type ParseProblem,
   parseSourceBody,
 } from '@vigil/news'
-import { configGazetteer, configVocabulary, describeCount, toNewsSource } from '@vigil/newswatch'
+import { configGazetteer, configVocabulary, toNewsSource } from '@vigil/newswatch'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { loadConfigOption } from './common.js'

@@ -1,15 +1,36 @@
-// Pure decisions about detention reports: which stored report a new item joins, what it changes, and the
-// incident that tells people about a report.
-import type { DetentionReportEvidence } from '@vigil/model'
-import { type ClusterCandidate, isCountUpdate, mergeCityCounts, mergeCounts, sameEvent } from '@vigil/news'
+// Decisions about stored detention reports: which stored report a new item joins, what it changes, and
+// the incident that tells people about a report. Pure: newswatch reads the reports and records what is
+// decided here.
 import type {
+  DetentionReportChange,
+  DetentionReportEvidence,
   IncidentLevel,
-  IncidentSignal,
-  NewsItemRecord,
-  ReportChange,
   ReportCount,
-  ReportWithItems,
-} from '@vigil/store'
+  StoredDetentionReportWithItems,
+  StoredNewsItem,
+} from '@vigil/model'
+import { type ClusterCandidate, isCountUpdate, sameEvent } from './cluster.js'
+import { mergeCityCounts, mergeCounts } from './counts.js'
+
+type ReportWithItems = StoredDetentionReportWithItems
+type ReportChange = DetentionReportChange
+
+/**
+ * The incident signal of a detention report, as the store's raiseIncident takes it: one incident per
+ * report (`detention_report|<id>`), firing, with the report's evidence.
+ */
+export interface DetentionReportSignal {
+  identity: string
+  kind: 'detention_report'
+  scopeType: 'report'
+  scope: string
+  region: string | null
+  level: IncidentLevel
+  state: 'firing'
+  summary: string
+  evidence: DetentionReportEvidence
+  at: Date
+}
 
 /** A head count from which a report is critical: a mass detention rather than a few people. */
 export const CRITICAL_COUNT = 100
@@ -19,7 +40,7 @@ export type ClusterDecision =
   | { kind: 'join'; report: ReportWithItems; countUpdate: boolean }
 
 /** What clustering compares for an item already in a report: its own text, the report's day. */
-export function storedCandidate(report: ReportWithItems, item: NewsItemRecord): ClusterCandidate {
+export function storedCandidate(report: ReportWithItems, item: StoredNewsItem): ClusterCandidate {
   return {
     day: report.day,
     cities: item.cities.length ? item.cities : report.cities,
@@ -72,6 +93,7 @@ export function reportLevel(report: Pick<ReportWithItems, 'maxCount'>): Incident
   return report.maxCount && report.maxCount.value >= CRITICAL_COUNT ? 'critical' : 'warning'
 }
 
+/** A count as people read it: `about 700`, `at least 300`, `up to 40`, `12`, or `count not given`. */
 export function describeCount(count: ReportCount | null): string {
   if (!count) return 'count not given'
   switch (count.qualifier) {
@@ -86,12 +108,13 @@ export function describeCount(count: ReportCount | null): string {
   }
 }
 
+/** The identity of a report's incident: one incident per stored report, whatever its versions. */
 export function reportIdentity(reportId: number): string {
   return `detention_report|${reportId}`
 }
 
 /** The incident for a report as it stands now; `update` once its count has changed since it was opened. */
-export function reportIncident(report: ReportWithItems, at: Date): IncidentSignal {
+export function reportIncident(report: ReportWithItems, at: Date): DetentionReportSignal {
   const update = report.version > 1
   const where = report.cities.length ? report.cities.join(', ') : 'an unnamed place'
   const sources = new Set(report.items.map((item) => item.source))
@@ -134,7 +157,7 @@ export function reportIncident(report: ReportWithItems, at: Date): IncidentSigna
         ...(item.dateIssue ? { publishedIssue: item.dateIssue } : {}),
         evidence: item.evidence,
       })),
-    } satisfies DetentionReportEvidence,
+    },
     at,
   }
 }
