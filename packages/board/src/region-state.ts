@@ -48,7 +48,16 @@ export interface RegionStateInput {
   resolved?: readonly Incident[]
   /** Probe results stored per region over the recent past (e.g. the last hour); 0 or absent is no data. */
   samples: ReadonlyMap<string, number>
+  /** The share of those probes that succeeded, 0..1, per region with samples. */
+  shares?: ReadonlyMap<string, number>
 }
+
+/**
+ * Below this share of successful probes, with no incident (yet) to say why, a region is `degraded`, never
+ * `ok`: detection may still be confirming, or its vantage is the one that cannot see. Half, IODA's
+ * critical level (0.5 of baseline) taken against a full baseline.
+ */
+export const UNEXPLAINED_LOW_SHARE = 0.5
 
 // Kinds that describe people and machines, not the network of a region.
 const NOT_NETWORK_STATE = new Set(['detention_report', 'monitor_offline'])
@@ -118,8 +127,21 @@ export function deriveRegionStates(input: RegionStateInput): RegionState[] {
         incidentIds: behind.map((i) => i.id),
       }
     }
-    if ((input.samples.get(region.name) ?? 0) === 0) {
-      return { region: region.name, state: 'no_data', since: null, incidentIds: [] }
+    // A monitor that cannot reach anything says nothing about its region's network: no data, not ok.
+    const offline = input.open.filter(
+      (incident) => incident.kind === 'monitor_offline' && incidentCovers(incident, region),
+    )
+    if ((input.samples.get(region.name) ?? 0) === 0 || offline.length > 0) {
+      return {
+        region: region.name,
+        state: 'no_data',
+        since: offline.length > 0 ? new Date(Math.min(...offline.map((i) => i.startedAt.getTime()))) : null,
+        incidentIds: offline.map((incident) => incident.id),
+      }
+    }
+    const share = input.shares?.get(region.name)
+    if (share !== undefined && share < UNEXPLAINED_LOW_SHARE) {
+      return { region: region.name, state: 'degraded', since: null, incidentIds: [] }
     }
     const resolvedAt = (input.resolved ?? [])
       .filter((incident) => incidentCovers(incident, region) && stateOfIncident(incident) !== undefined)

@@ -189,12 +189,15 @@ export async function loadBoardSnapshot(
   })
   const charts = await (options.charts ?? (() => loadRegionCharts(sql, config, now)))()
   const samples = new Map<string, number>()
+  const shares = new Map<string, number>()
   for (const [region, { chart }] of charts) {
     // The current hour and the one before: a region measured within the last hour or so has data.
-    samples.set(
-      region,
-      chart.slice(-2).reduce((sum, point) => sum + point.samples, 0),
-    )
+    const recent = chart.slice(-2)
+    const count = recent.reduce((sum, point) => sum + point.samples, 0)
+    samples.set(region, count)
+    if (count > 0) {
+      shares.set(region, recent.reduce((sum, point) => sum + (point.share ?? 0) * point.samples, 0) / count)
+    }
   }
   const states = deriveRegionStates({
     regions: config.regions.map((region) => ({
@@ -204,6 +207,7 @@ export async function loadBoardSnapshot(
     open,
     resolved,
     samples,
+    shares,
   })
   const regions: BoardRegion[] = config.regions.map((region, index) => {
     const state = states[index]!

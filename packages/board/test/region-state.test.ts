@@ -86,10 +86,34 @@ describe('deriveRegionStates', () => {
     expect(stateOf([countryWide], 'Bishkek').state).toBe('ok')
   })
 
-  it('ignores incidents about people and machines, and incidents of other regions', () => {
+  it('ignores incidents about people, and incidents of other regions', () => {
     expect(stateOf([incident({ kind: 'detention_report', scopeType: 'report' })]).state).toBe('ok')
-    expect(stateOf([incident({ kind: 'monitor_offline', scopeType: 'vantage' })]).state).toBe('ok')
     expect(stateOf([incident({ region: 'Shymkent', scope: 'Shymkent' })], 'Almaty').state).toBe('ok')
+    expect(
+      stateOf([incident({ kind: 'monitor_offline', scopeType: 'vantage', region: 'Shymkent' })]).state,
+    ).toBe('ok')
+  })
+
+  it('is no_data, never ok, while a monitor of the region cannot reach anything', () => {
+    const offline = incident({ kind: 'monitor_offline', scopeType: 'vantage', scope: 'kz-almaty-1' })
+    const second = incident({ kind: 'monitor_offline', scopeType: 'vantage', scope: 'kz-almaty-2' })
+    const state = stateOf([offline, second])
+    expect(state.state).toBe('no_data')
+    expect(state.incidentIds.sort()).toEqual([offline.id, second.id].sort())
+    // A network incident of the region still says more than the monitor's silence.
+    expect(stateOf([offline, incident({ kind: 'blackout' })]).state).toBe('blackout')
+  })
+
+  it("is degraded, never ok, when most of a region's recent probes fail and no incident says why yet", () => {
+    const shares = (almaty: number) =>
+      deriveRegionStates({
+        regions: REGIONS,
+        open: [],
+        samples: MEASURED,
+        shares: new Map([['Almaty', almaty]]),
+      })[0]!.state
+    for (const share of [0, 0.2, 0.49]) expect(shares(share)).toBe('degraded')
+    for (const share of [0.5, 0.9, 1]) expect(shares(share)).toBe('ok')
   })
 
   it('fails closed: an unknown kind is degraded and a pending blackout is degraded, never ok', () => {

@@ -105,17 +105,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     })
   })
   // Text PostgreSQL cannot hold (a NUL, an unpaired UTF-16 surrogate) is refused where it enters, naming
-  // the parameter, for every route.
+  // the parameter or the body's field, for every route. Agent uploads and imported files are the exception:
+  // their text is made storable record by record (a spooled record refused would be sent again forever).
   app.addHook('preValidation', async (request, reply) => {
-    for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
-      for (const text of Array.isArray(value) ? value : [value]) {
-        if (typeof text === 'string' && !isStorableText(text)) {
-          return reply.code(400).send({
-            error: 'bad_request',
-            message: `querystring/${name} contains a NUL or an unpaired UTF-16 surrogate`,
-          })
-        }
-      }
+    const where =
+      unstorableAt(request.query, 'querystring') ??
+      unstorableAt(request.params, 'params') ??
+      (MAKES_TEXT_STORABLE.test(request.routeOptions.url ?? '') ? null : unstorableAt(request.body, 'body'))
+    if (where !== null) {
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', message: `${where} contains a NUL or an unpaired UTF-16 surrogate` })
     }
   })
   app.setNotFoundHandler((request, reply) =>
@@ -169,6 +169,24 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await app.register(statusRoutes, { store: deps.store, config: deps.config })
   }
   return app
+}
+
+// Routes whose handlers make outside text storable themselves, record by record.
+const MAKES_TEXT_STORABLE = /^\/v1\/(ingest|heartbeat|import\/)/
+
+/**
+ * The path (`body/comment`, `querystring/target`) of the first string in `value`, a key or a value at any
+ * depth, that PostgreSQL could not store; null when every string can be stored. Bounded by the body limits.
+ */
+function unstorableAt(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : path
+  if (value === null || typeof value !== 'object') return null
+  for (const [key, inner] of Object.entries(value)) {
+    if (!isStorableText(key)) return `${path}/${key}`
+    const found = unstorableAt(inner, `${path}/${key}`)
+    if (found !== null) return found
+  }
+  return null
 }
 
 function isStorableText(text: string): boolean {

@@ -272,3 +272,40 @@ describe('values beyond what the store holds get a 400 naming the field', () => 
     ])
   })
 })
+
+describe('text the store cannot hold, in any body', () => {
+  it.each([
+    [
+      '/v1/silences',
+      { matchers: { regions: ['Alma\u0000ty'] }, endsAt: '2030-01-01T00:00:00Z', comment: 'x' },
+    ],
+    ['/v1/silences', { matchers: {}, endsAt: '2030-01-01T00:00:00Z', comment: 'x\u0000y' }],
+    ['/v1/api-keys', { scope: 'read', name: '\u0000x' }],
+    ['/v1/api-keys', { scope: 'read', name: 'lone \ud800 half' }],
+    ['/v1/agent-tokens', { vantage: 'a\u0000b' }],
+    [
+      '/v1/agent-tokens',
+      { vantage: 'nl-new', registration: { role: 'outside', country: 'NL', network: 'a\u0000b' } },
+    ],
+  ])('POST %s with %j is a 400 naming the field, never a 500', async (url, body) => {
+    const admin = await injectWithKey(app, store.sql, 'admin')
+    const response = await admin({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().message).toMatch(/^body\/\S+ contains a NUL or an unpaired UTF-16 surrogate$/)
+  })
+
+  it('stores an upload whose target holds a NUL, as agents upload what they spooled', async () => {
+    const response = await post('/v1/ingest', almaty, {
+      measurements: [measurement('kz-almaty-2', 900, { target: 'face\u0000book' })],
+    })
+    expect(response.statusCode).toBe(200)
+    const body = response.json()
+    expect(body.received).toBe(1)
+    expect(body.new + body.quarantined).toBe(1)
+  })
+})

@@ -298,7 +298,10 @@ async function outsideInRegions(
   sql: Sql,
   measurements: readonly IngestMeasurement[],
 ): Promise<Map<string, string>> {
-  const targets = [...new Set(measurements.map((m) => m.target))]
+  // Raw upload text: only names the store can hold are looked up (a NUL cannot name a configured target).
+  const targets = [...new Set(measurements.map((m) => m.target))].filter(
+    (target) => storableText(target, 200) === target,
+  )
   if (targets.length === 0) return new Map()
   const rows = await sql<Array<{ id: string; region: string }>>`
     select id, region from targets where purpose = 'outside_in' and region is not null and id in ${sql(targets)}`
