@@ -165,19 +165,22 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): Aut
     }
 
     const address = clientAddress(request.ip)
-    const wait = failures.retryAfter(address, now().getTime())
-    if (wait > 0) {
-      request.log.warn(
-        { address, method: request.method, route: request.routeOptions.url },
-        'authentication refused: too many failures from this address',
-      )
-      return reply
-        .code(429)
-        .header('retry-after', String(wait))
-        .send({ error: 'rate_limited', message: `too many failed authentications; retry in ${wait} s` })
-    }
-
+    // Only failures are limited: a valid credential is served whatever else came from its address, so
+    // nobody who shares an address with an agent or an operator (a proxy, a carrier NAT) can lock them out
+    // by sending bad credentials. What an address over its budget learns is only whether a 256-bit secret
+    // it already holds is valid.
     const fail = (reason: FailureReason, message: string) => {
+      const wait = failures.retryAfter(address, now().getTime())
+      if (wait > 0) {
+        request.log.warn(
+          { address, method: request.method, route: request.routeOptions.url },
+          'authentication refused: too many failures from this address',
+        )
+        return reply
+          .code(429)
+          .header('retry-after', String(wait))
+          .send({ error: 'rate_limited', message: `too many failed authentications; retry in ${wait} s` })
+      }
       failures.fail(address, now().getTime())
       // The address, the route and a reason from a fixed set; the presented secret is never logged.
       request.log.warn(

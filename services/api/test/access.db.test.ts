@@ -194,7 +194,7 @@ describe('operator routes', () => {
 })
 
 describe('failed authentication', () => {
-  it('gets 429 after the limit from one address, even with a good key, while others go on', async () => {
+  it('gets 429 after the limit from one address, while a good key and an agent there go on', async () => {
     const remoteAddress = newAddress()
     const secret = `vgk_${'x'.repeat(43)}`
     const statuses: number[] = []
@@ -203,10 +203,23 @@ describe('failed authentication', () => {
       statuses.push(response.statusCode)
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429])
-    const limited = await app.inject({ url: '/v1/incidents', headers: bearer(keys.read), remoteAddress })
+    const limited = await app.inject({ url: '/v1/incidents', headers: bearer(secret), remoteAddress })
     expect(limited.statusCode).toBe(429)
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1)
     expect(limited.json().error).toBe('rate_limited')
+    // Whoever shares the address (a proxy, a carrier NAT) with a valid credential is not locked out.
+    expect(
+      (await app.inject({ url: '/v1/incidents', headers: bearer(keys.read), remoteAddress })).statusCode,
+    ).toBe(200)
+    const heartbeat = await app.inject({
+      method: 'POST',
+      url: '/v1/heartbeat',
+      headers: bearer(agentToken),
+      payload: { agentTime: new Date().toISOString(), spoolBacklog: 0, version: 'test' },
+      remoteAddress,
+    })
+    expect(heartbeat.statusCode).not.toBe(429)
+    expect(heartbeat.statusCode).not.toBe(401)
     // Another address is not held back by this one.
     expect((await app.inject({ url: '/v1/incidents', headers: bearer(keys.read) })).statusCode).toBe(200)
 
