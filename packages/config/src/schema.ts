@@ -409,7 +409,8 @@ const agentSchema = z.strictObject({
   spoolDir: nonEmptyText().default('./data/spool'),
   spoolMaxBytes: byteSize().default(512 * 1_048_576),
   spoolFullPolicy: z.enum(['drop_oldest', 'stop']).default('drop_oldest'),
-  batchSize: positiveInt().max(100_000).default(1_000),
+  // The api takes at most 10,000 records a batch (MAX_INGEST_RECORDS in @vigil/model).
+  batchSize: positiveInt().max(10_000).default(1_000),
   uploadInterval: duration({ min: SECOND }).default(30 * SECOND),
   heartbeatInterval: duration({ min: SECOND }).default(MINUTE),
   maxBackoff: duration({ min: SECOND }).default(5 * MINUTE),

@@ -23,6 +23,27 @@ export function instantProblem(value: string): string | null {
   const match = RFC3339.exec(value)
   if (!match) return 'expected an RFC 3339 date-time with a zone, e.g. 2019-06-09T10:00:00Z'
   if (match[6] === '60') return 'leap seconds (second 60) cannot be stored; use :59.999'
+  const [year, month, day, hour, minute] = match.slice(1, 6).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  // Date.parse rolls 30 February over into March; the written day must exist (RFC 3339 section 5.7).
+  const calendar = new Date(0)
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
+  calendar.setUTCFullYear(year, month - 1, day)
+  if (
+    month < 1 ||
+    month > 12 ||
+    calendar.getUTCFullYear() !== year ||
+    calendar.getUTCMonth() !== month - 1 ||
+    calendar.getUTCDate() !== day
+  ) {
+    return `${match[1]}-${match[2]}-${match[3]} is not a day of the calendar`
+  }
+  if (hour > 23 || minute > 59) return 'not a valid time of day'
   const time = Date.parse(value)
   if (!Number.isFinite(time)) return 'not a valid date-time'
   if (time < EARLIEST_INSTANT.getTime() || time >= LATEST_INSTANT.getTime()) {

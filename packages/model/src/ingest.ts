@@ -97,6 +97,13 @@ export type IngestResponse = z.infer<typeof ingestResponseSchema>
  */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000
 
+/**
+ * Most records one ingest batch may carry (measurements and TLS observations together). A batch is
+ * stored in one transaction; past this, one upload would hold the api's event loop and the store for
+ * seconds. An agent that is told 413 halves its batches, so it still drains any backlog.
+ */
+export const MAX_INGEST_RECORDS = 10_000
+
 /** Every error the api answers with: a stable code, a message naming the input at fault, and the field. */
 export const apiErrorSchema = z.object({
   error: z.string(),

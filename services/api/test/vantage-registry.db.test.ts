@@ -309,3 +309,15 @@ describe('text the store cannot hold, in any body', () => {
     expect(body.new + body.quarantined).toBe(1)
   })
 })
+
+describe('batch size', () => {
+  it('answers 413 to a batch of more records than one transaction should hold, storing none', async () => {
+    const measurements = Array.from({ length: 10_001 }, (_, n) => measurement('kz-almaty-2', 20_000 + n))
+    const response = await post('/v1/ingest', almaty, { measurements })
+    expect(response.statusCode).toBe(413)
+    expect(response.json().message).toContain('at most 10000')
+    const [row] = await store.sql<{ n: number }[]>`
+      select count(*)::int as n from measurements where idempotency_key like 'kz-almaty-2:r-2____'`
+    expect(row!.n).toBe(0)
+  })
+})

@@ -27,6 +27,7 @@ import {
   type IngestTlsObservation,
   ingestBatchSchema,
   ingestResponseSchema,
+  MAX_INGEST_RECORDS,
   type Vantage,
 } from '@vigil/model'
 import { storableJson, storableText } from '@vigil/outside-text'
@@ -94,6 +95,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
           400: apiErrorSchema,
           403: apiErrorSchema,
           409: apiErrorSchema,
+          413: apiErrorSchema,
           429: apiErrorSchema,
         },
       },
@@ -110,6 +112,18 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
         }
       },
       preParsing: async (request, _reply, payload) => decodeContent(request, payload),
+      preValidation: async (request, reply) => {
+        const body = request.body as { measurements?: unknown; tlsObservations?: unknown } | undefined
+        const records =
+          (Array.isArray(body?.measurements) ? body.measurements.length : 0) +
+          (Array.isArray(body?.tlsObservations) ? body.tlsObservations.length : 0)
+        if (records > MAX_INGEST_RECORDS) {
+          return reply.code(413).send({
+            error: 'payload_too_large',
+            message: `body holds ${records} records; one batch carries at most ${MAX_INGEST_RECORDS}`,
+          })
+        }
+      },
     },
     async (request, reply) => {
       const vantageId = request.agent!.vantageId
