@@ -181,7 +181,7 @@ describe('query validation of the other read routes', () => {
       '/v1/incidents?from=2019-07-07T00:00:00Z&to=2019-07-06T00:00:00Z',
       /from must be before querystring\/to/,
     ],
-    ['/v1/reports?from=2019-02-30', /^querystring\/from not a calendar day$/],
+    ['/v1/reports?from=2019-02-30', /^querystring\/from 2019-02-30 is not a day of the calendar$/],
     ['/v1/reports?from=2019-07-07&to=2019-07-06', /from must not be after querystring\/to/],
     ['/v1/reports?city=', /^querystring\/city Too small/],
     ['/v1/export/measurements?from=2019-07-06T00:00:00Z', /^querystring\/to /],
