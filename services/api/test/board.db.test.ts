@@ -131,7 +131,9 @@ async function seed(now: Date): Promise<void> {
       asn: null,
     },
   ])
-  // A day of hourly probes: Almaty fine, Shymkent losing half its probes in the last hours.
+  // A day of hourly probes: Almaty fine, Shymkent losing a quarter of its probes in the last hours. A
+  // quarter stays clear of the unexplained-low-share line (0.5) wherever the hour boundaries fall, so the
+  // tile is `ok` whatever minute of the hour the test runs at.
   const rows = []
   for (let hour = 30; hour >= 0; hour--) {
     for (let i = 0; i < 4; i++) {
@@ -146,7 +148,7 @@ async function seed(now: Date): Promise<void> {
         ok: true,
         failure: null,
       })
-      const ok = !(hour < 5 && i < 2)
+      const ok = !(hour < 5 && i === 1)
       rows.push({
         measuredAt,
         vantageId: 'kz-shymkent-2',
