@@ -51,7 +51,8 @@ const INTERCEPTED = ['facebook', 'twitter', 'youtube']
 /** How long a condition must have been visible before "nothing happened" means something. */
 const QUIET_SPAN_MS = CADENCE.forMs + 2 * CADENCE.alerterEveryMs + 2_000
 const FIRE_TIMEOUT_MS = 45_000
-const RESOLVE_TIMEOUT_MS = 45_000
+// Latency is judged on the medians of the 1-minute window, so a throttled minute takes that long to leave it.
+const RESOLVE_TIMEOUT_MS = CADENCE.windowMs + 30_000
 
 interface ExpectedIncident {
   /** What a person reading the timeline would call it. */
@@ -297,11 +298,20 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
     90_000,
     500,
   )
+  // Start-up on a loaded machine can make a first round time out: the morning is normal once nothing is
+  // open any more.
+  await waitFor(
+    'a quiet morning',
+    async () => (await w.incidents()).every((i) => i.state === 'resolved'),
+    90_000,
+    500,
+  ).catch(() => {})
   const morning = await w.incidents()
-  if (morning.some((i) => i.state !== 'resolved')) {
-    const failures = (await w.measurements(`from=${since}&limit=500`)).filter((m) => !m.ok)
-    for (const m of failures.slice(0, 20))
-      log(`morning failure: ${m.vantage} ${m.target} ${m.kind} ${m.failure} ${text(m.details).slice(0, 300)}`)
+  if (morning.length > 0) {
+    log(`start-up incidents: ${morning.map(describeIncident).join('; ')}`)
+    const failures = (await w.measurements('limit=500')).filter((m) => !m.ok)
+    for (const m of failures.slice(0, 10))
+      log(`start-up failure: ${m.vantage} ${m.target} ${m.kind} ${m.failure} ${m.measuredAt}`)
   }
   expect(morning.filter((i) => i.state !== 'resolved').map(describeIncident)).toEqual([])
   log('a normal morning: every vantage online and answering, no incident')
@@ -492,10 +502,14 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
     const resolved = result.emails.filter((m) => m.subject.startsWith('[RESOLVED]'))
     const alerted = result.emails.filter((m) => !m.subject.startsWith('[RESOLVED]'))
     const emailed = result.fired.filter((i) => alerted.some((m) => mailIsAbout(m, i)))
-    for (const incident of emailed) {
-      const count = resolved.filter((m) => mailIsAbout(m, incident)).length
-      if (count !== 1)
-        step11.push(`step ${result.step}: ${count} RESOLVED emails for ${describeIncident(incident)}`)
+    // Several incidents of one kind and place cannot be told apart by subject: counted by kind.
+    for (const kind of new Set(emailed.map((i) => i.kind))) {
+      const incidents = emailed.filter((i) => i.kind === kind)
+      const count = resolved.filter((m) => KIND_WORDS[kind]?.test(m.subject)).length
+      if (count !== incidents.length)
+        step11.push(
+          `step ${result.step}: ${count} RESOLVED ${kind} emails for ${incidents.length} emailed incidents (${incidents.map((i) => `#${i.id}`).join(', ')})`,
+        )
     }
     if (resolved.length !== emailed.length)
       step11.push(
