@@ -11,8 +11,9 @@
 // at a DNS server of its own. "Almaty's fixed network is dark" is then the fixed agent's view going
 // dark; "the central's uplink is cut" is the central's view going dark while the outside vantage's view
 // of the same endpoints stays up. The two Almaty agents upload through relays that can be cut, so an
-// agent can fall silent while it keeps measuring into its spool. A real SMTP server catches the email and
-// a real Prometheus (when installed) evaluates config/prometheus/rules against the central's /metrics.
+// agent can fall silent while it keeps measuring into its spool. A real SMTP server catches the email, and
+// a real Prometheus (installed by scripts/install-system-packages.sh) evaluates config/prometheus/rules
+// against the central's /metrics.
 //
 // Targets (names as in the store): social (service, dns+http+tls, the TLS port answering for the real
 // host name): facebook instagram twitter youtube telegram whatsapp; news (service, dns+http): tengrinews
@@ -141,8 +142,7 @@ export interface RallyWorld {
   central: VigilProcess
   agents: Record<Exclude<VantageId, typeof CENTRAL>, VigilProcess>
   smtp: SmtpSink
-  /** Undefined when `prometheus` is not installed. */
-  prometheus: RunningPrometheus | undefined
+  prometheus: RunningPrometheus
   pki: WorldPki
   /** Today in Almaty (UTC+5), YYYY-MM-DD: the rally day. */
   day: string
@@ -396,10 +396,10 @@ export async function startRallyWorld(options: {
       })
       processes.push(agents[view])
     }
-    if (await hasPrometheus()) {
-      prometheus = await startPrometheus(path.join(dir, 'prometheus'), `127.0.0.1:${metricsPort}`)
-      log(`prometheus at ${prometheus.url}`)
-    } else log('prometheus is not installed: its alerts are not checked')
+    if (!(await hasPrometheus()))
+      throw new Error('prometheus is not installed: run scripts/install-system-packages.sh')
+    prometheus = await startPrometheus(path.join(dir, 'prometheus'), `127.0.0.1:${metricsPort}`)
+    log(`prometheus at ${prometheus.url}`)
 
     const json = async <T>(route: string): Promise<T> => {
       const response = await central.get(route)
