@@ -89,12 +89,13 @@ const isMobileOnly = (incident: ApiIncident) =>
   incident.evidence.networkType === 'mobile' ||
   /mobile/i.test(incident.scope)
 
-/** Numbers under keys that name a transfer rate, anywhere in `value`. */
+/** Transfer rates anywhere in `value`, in bytes per second (keys naming bits per second are divided by 8). */
 function rates(value: unknown, out: number[] = []): number[] {
   if (Array.isArray(value)) for (const item of value) rates(item, out)
   else if (value !== null && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
-      if (typeof inner === 'number' && /bytesPerSecond|rate/i.test(key)) out.push(inner)
+      if (typeof inner === 'number' && /bitsPerSecond/i.test(key)) out.push(inner / 8)
+      else if (typeof inner === 'number' && /bytesPerSecond|rate/i.test(key)) out.push(inner)
       else rates(inner, out)
     }
   }
@@ -127,7 +128,7 @@ const TIMELINE: Step[] = [
         match: (i) => i.kind === 'service_blocking' && mentions(i, 'facebook'),
       },
     ],
-    emails: [{ subject: /Service blocking/, body: [/facebook/, /http_blockpage/] }],
+    emails: [{ subject: /Service blocking/, body: [/facebook/, /http_blockpage|block page/i] }],
     quietAlerts: NOTHING_BLACKOUT,
   },
   {
