@@ -126,16 +126,16 @@ export async function startWorldSite(
 
   // The front door: every accepted connection waits out the network delay, then goes to HTTP or TLS, or
   // is held unanswered in `blackhole`.
+  // Connections arrive paused (nothing is read off them), so the ClientHello is still in the kernel's
+  // buffer when the TLS server takes the socket over.
   const front = (handOff: (socket: Socket) => void) =>
-    createNetServer((socket) => {
+    createNetServer({ pauseOnConnect: true }, (socket) => {
       track(socket)
       if (mode === 'blackhole') return
-      socket.pause()
       setTimeout(() => {
-        if (socket.destroyed) return
-        if (mode === 'blackhole') return
-        socket.resume()
+        if (socket.destroyed || mode === 'blackhole') return
         handOff(socket)
+        socket.resume()
       }, networkDelay())
     })
   const servers: Array<{ server: Server; port: number }> = []

@@ -185,7 +185,7 @@ export function almatyToday(): string {
 }
 
 /** The shipped block-page patterns of config/kazakhstan.yaml, as a YAML flow value. */
-function shippedBlockPages(): string {
+export function shippedBlockPages(): string {
   const shipped = parse(readFileSync(path.join(REPO_ROOT, 'config/kazakhstan.yaml'), 'utf8')) as {
     probing?: { blockPages?: unknown }
   }
