@@ -454,12 +454,13 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
       const alerted = w.smtp.received.slice(emailsBefore).filter((m) => !m.subject.startsWith('[RESOLVED]'))
       return (await fresh()).filter((i) => i.firingAt !== null && alerted.some((m) => mailIsAbout(m, i)))
     }
-    const expectedResolved = (await emailedIncidents()).length
+    const toResolve = await emailedIncidents()
     await waitFor(
       'the RESOLVED emails',
-      () =>
-        w.smtp.received.slice(emailsBefore).filter((m) => m.subject.startsWith('[RESOLVED]')).length >=
-        expectedResolved,
+      () => {
+        const resolved = w.smtp.received.slice(emailsBefore).filter((m) => m.subject.startsWith('[RESOLVED]'))
+        return toResolve.every((i) => resolved.some((m) => mailIsAbout(m, i)))
+      },
       20_000,
       250,
     ).catch(() => {})
