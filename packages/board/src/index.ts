@@ -23,7 +23,7 @@ export {
   type RegionStateName,
   stateOfIncident,
 } from './region-state.js'
-export { escapeHtml, renderBoardMain, renderChart, utcTime, zoneTime } from './render.js'
+export { type BoardViewer, escapeHtml, renderBoardMain, renderChart, utcTime, zoneTime } from './render.js'
 export {
   type BoardIncident,
   type BoardRally,
