@@ -2,11 +2,14 @@
 -- Grafana OnCall's acknowledge. At most one per incident. Who is the name of the API key that acknowledged
 -- (never the secret). An acknowledgement holds only while the incident it answered stands: the trigger
 -- below removes it when the incident resolves or its level rises (info < warning < critical), so a worse
--- state is never hidden behind an earlier "on it".
+-- state is never hidden behind an earlier "on it". No foreign keys: an acknowledged incident is open, and
+-- open incidents are never deleted (retention takes resolved ones only), while a key in the row would stop
+-- `truncate incidents` and the deletion of a revoked key.
 create table incident_acknowledgements (
-  incident_id bigint primary key references incidents (id) on delete cascade,
+  incident_id bigint primary key,
   acknowledged_by text not null check (length(acknowledged_by) between 1 and 200),
-  api_key_id bigint references api_keys (id) on delete set null,
+  -- The key that acknowledged, for the record (its name is in acknowledged_by).
+  api_key_id bigint,
   acknowledged_at timestamptz not null,
   comment text check (length(comment) <= 2000),
   -- The incident's level when it was acknowledged; a higher level clears the acknowledgement.
