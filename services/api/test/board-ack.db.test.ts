@@ -233,7 +233,7 @@ describe('acknowledgements on the board', () => {
     const read = await sessionCookie(keys.read)
     const refusedRead = await form(read, { origin: baseUrl })
     expect(refusedRead.status).toBe(403)
-    expect((await refusedRead.json()).message).toContain('scope read')
+    expect(((await refusedRead.json()) as { message: string }).message).toContain('scope read')
 
     const operate = await sessionCookie(keys.operate)
     expect((await form(operate, { origin: 'https://evil.example' })).status).toBe(403)
