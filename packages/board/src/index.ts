@@ -45,7 +45,9 @@ export { renderStatusPage } from './status-page.js'
 export {
   confirmationNotification,
   planSubscriberNotifications,
+  planSubscriberReports,
   SUBSCRIBER_RECEIVER_PREFIX,
   type SubscriberPayload,
   subscriberFollows,
+  subscriberFollowsReport,
 } from './subscriptions.js'
