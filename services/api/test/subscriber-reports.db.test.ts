@@ -1,7 +1,8 @@
 // Detention reports to status page subscribers, from the real producer (stored news items clustered into
 // a report by @vigil/news, the report's incident raised as newswatch raises it) through the notifier's
 // outbox to a real SMTP server on loopback: a confirmed subscriber of the report's region or country gets
-// the new report once and its grown count once, as an update, with the unsubscribe link; others get none.
+// the new report once and its grown count once, as an update, with the unsubscribe link, retried while the
+// SMTP server is down; others get none.
 import { planSubscriberNotifications } from '@vigil/board'
 import { parseConfig, type VigilConfig } from '@vigil/config'
 import { type ClusterCandidate, decideCluster, joinReport, reportIncident } from '@vigil/news'
@@ -20,6 +21,7 @@ import {
 import { openTestStore, type TestStore } from '@vigil/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ReceivedEmail, type SmtpSink, startSmtp } from '../../../packages/notify/test/support.js'
+import { waitFor } from '../../../test/support/wait.js'
 
 const MINUTE = 60_000
 
@@ -211,5 +213,60 @@ describe('detention reports to subscribers', () => {
     await rounds(2)
     expect(to('almaty@desk.example')).toHaveLength(2)
     expect(to('kz@desk.example')).toHaveLength(2)
+  }, 60_000)
+
+  it('retries a report while the SMTP server is down and delivers it once when it is back', async () => {
+    const now = Date.now()
+    await subscribe('aktau-desk@press.example', 'region', 'Aktau', new Date(now - 10 * MINUTE))
+    const port = smtp.port
+    await smtp.close()
+    const at = new Date(now - 5 * MINUTE)
+    const day = at.toISOString().slice(0, 10)
+    const counts = [{ value: 12, qualifier: 'exact' as const }]
+    const [item] = await insertNewsItems(store.sql, [
+      {
+        source: 'vlast',
+        guid: 'k1',
+        canonicalUrl: 'https://vlast.kz/news/k1',
+        title: 'В Актау задержаны журналисты',
+        link: 'https://vlast.kz/news/k1',
+        publishedAt: at,
+        language: 'ru',
+        detention: true,
+        score: 5,
+        counts,
+        cities: ['Aktau'],
+        dates: [],
+        people: [],
+        evidence: 'В Актау задержали 12 человек',
+        fetchedAt: at,
+      },
+    ])
+    const report = await createReport(
+      store.sql,
+      {
+        day,
+        cities: ['Aktau'],
+        counts,
+        language: 'ru',
+        title: 'В Актау задержаны журналисты',
+        evidence: 'В Актау задержали 12 человек',
+        people: [],
+        at,
+      },
+      item!.id,
+    )
+    await raiseIncident(store.sql, reportIncident((await getReport(store.sql, report.id))!, at))
+    expect((await notifier.runOnce()).failed).toBeGreaterThanOrEqual(1)
+
+    smtp = await startSmtp(port)
+    await waitFor('the retried report', async () => {
+      await notifier.runOnce()
+      return to('aktau-desk@press.example').length > 0
+    })
+    await rounds(3)
+    const received = to('aktau-desk@press.example')
+    expect(received).toHaveLength(1)
+    expect(received[0]!.subject).toBe(`[WARNING] Detentions reported: 12 in Aktau on ${day}`)
   }, 60_000)
 })
