@@ -6,6 +6,8 @@ import { rallyWindows, type VigilConfig } from '@vigil/config'
 import { detentionCountSchema } from '@vigil/model'
 import { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from '@vigil/notify'
 import {
+  type Acknowledgement,
+  acknowledgementsOf,
   hourlyScopeShares,
   type Incident,
   listSources,
@@ -53,6 +55,8 @@ export interface BoardIncident {
   /** The same figures an alert email gives (packages/notify describeEvidence). */
   evidence: Array<{ label: string; value: string }>
   sources: Array<{ title: string; url: string }>
+  /** Who acknowledged it (an API key's name) and when; null when nobody has. */
+  acknowledgement: { by: string; at: string; comment: string | null } | null
 }
 
 export interface BoardReport {
@@ -223,9 +227,13 @@ export async function loadBoardSnapshot(
     }
   })
 
+  const acks = await acknowledgementsOf(
+    sql,
+    open.map((incident) => incident.id),
+  )
   const incidents = [...open]
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id - a.id)
-    .map(boardIncident)
+    .map((incident) => boardIncident(incident, acks.get(incident.id)))
 
   const reports = (
     await queryReports(sql, {
@@ -289,8 +297,8 @@ export async function loadBoardSnapshot(
   }
 }
 
-/** An incident with its evidence in the words and figures of the alert email. */
-export function boardIncident(incident: Incident): BoardIncident {
+/** An incident with its evidence in the words and figures of the alert email, and its acknowledgement. */
+export function boardIncident(incident: Incident, ack?: Acknowledgement): BoardIncident {
   const sources =
     incident.kind === 'detention_report'
       ? detentionDetails(incident)
@@ -309,6 +317,7 @@ export function boardIncident(incident: Incident): BoardIncident {
     firingAt: incident.firingAt?.toISOString() ?? null,
     evidence: describeEvidence(incident),
     sources,
+    acknowledgement: ack ? { by: ack.by, at: ack.at.toISOString(), comment: ack.comment } : null,
   }
 }
 

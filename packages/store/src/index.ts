@@ -1,6 +1,14 @@
 // Storage for every Vigil service: one postgres.js client over an embedded or a real PostgreSQL.
 
 export {
+  ACK_COMMENT_MAX,
+  type Acknowledgement,
+  type AcknowledgeResult,
+  acknowledgeIncident,
+  acknowledgementsOf,
+  unacknowledgeIncident,
+} from './acknowledgements.js'
+export {
   type AgentTokenRecord,
   authenticateAgentToken,
   type CreatedAgentToken,

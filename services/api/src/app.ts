@@ -89,6 +89,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const failures = enforceAccess(app, {
     store: deps.store,
     failuresPerMinute: deps.authFailuresPerMinute ?? 10,
+    publicUrl: deps.config?.api.publicUrl,
   })
   // Vantage liveness comes from the store; the process serving the api exports it, not every service.
   if (deps.routes !== 'health')

@@ -62,6 +62,13 @@ const commands: Record<string, Command> = {
       'vigil api-key create --scope read|operate|admin --name TEXT | list | revoke ID [--config FILE] [--data-dir DIR]',
     run: (context) => import('./commands/api-key.js').then((command) => command.apiKeyCommand(context)),
   },
+  incident: {
+    summary:
+      'acknowledge an open incident on a running Vigil, or withdraw the acknowledgement (through its api)',
+    usage:
+      'vigil incident ack ID [--comment TEXT] | unack ID [--api URL] [--insecure] [--config FILE]   (API key of scope operate in VIGIL_API_KEY)',
+    run: (context) => import('./commands/incident.js').then((command) => command.incidentCommand(context)),
+  },
   news: {
     summary: 'scan one feed or page (file or URL) and print each item as newswatch reads it (no database)',
     usage:

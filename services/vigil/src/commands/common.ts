@@ -1,4 +1,5 @@
 // What several commands share: finding the config, opening the store it names.
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { defaultConfigFile, loadConfig, type VigilConfig } from '@vigil/config'
 import { openStore, type Store } from '@vigil/store'
@@ -49,4 +50,13 @@ export function untilStopSignal(
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+}
+
+/** Whether a URL's hostname is this machine (`localhost`, 127.0.0.0/8, ::1): plain HTTP to it stays here. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host)
+  return false
 }
