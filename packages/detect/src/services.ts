@@ -20,6 +20,8 @@ import type { DetectionSettings, DurationBaseline, DurationWindow, SeriesSample,
 
 /**
  * Service blocking seen from in-country vantages, one service (target) at a time and one group at a time.
+ * `samples` is the latest probe of every series in the detection window, from every vantage (with window
+ * counts for `minFailures`); control and outside vantages serve as the control. Pure; never throws.
  *
  * Each target is judged on its layers (see `judgeTarget`): blocked when its deepest probed layer (tcp,
  * tls, http/https) fails in at least `blocking.minFailures` probes of the window, or at once when an http
@@ -29,7 +31,8 @@ import type { DetectionSettings, DurationBaseline, DurationWindow, SeriesSample,
  *
  * - Group: when at least `blocking.failureShare` of the group's judged targets (at least
  *   `blocking.minSamples` of them) are blocked, one incident names the group
- *   (`service_blocking|vantage|<vantage>|<group>`; critical when all are), and no per-service ones open.
+ *   (`service_blocking|vantage|<vantage>|<group>`; critical when all are) and no new per-service incident
+ *   opens (one already firing is held, not resolved: its service is still blocked).
  * - Service: otherwise each blocked service has its own incident
  *   (`service_blocking|vantage|<vantage>|<group>|<target>`, warning) when a block page was seen, or when a
  *   control/outside vantage reaches the same target (OONI web_connectivity's rule: blocking needs the
@@ -191,7 +194,9 @@ export const DEFAULT_MIN_EXTRA_MS = 200
 
 /**
  * Throttling per vantage and target group: connections that still succeed but far slower than usual, and
- * bodies still arriving when the probe timed out.
+ * bodies still arriving when the probe timed out. `windows` are the median durations (ms) of successful
+ * probes per series in the detection window, `baselines` the same over the baseline days, `samples` the
+ * latest probe of every series (slow bodies, and the control's view of them). Pure; never throws.
  *
  * - Latency: a series (vantage, target, kind) is slow when the median duration of its successful probes in
  *   the window is at least `throttling.factor` times its baseline median AND at least
