@@ -12,6 +12,7 @@ import {
 } from './types.js'
 import {
   asn,
+  bitRate,
   byteSize,
   countryCode,
   duration,
@@ -226,12 +227,15 @@ const thresholdsSchema = z.strictObject({
       failureShare: fraction().default(0.8),
       controlSuccessShare: fraction().default(0.8),
       minSamples: positiveInt().default(3),
+      minFailures: positiveInt().default(2),
     })
     .prefault({}),
   throttling: z
     .strictObject({
       factor: z.number().min(1).default(3),
+      minExtra: duration().default(200),
       minSamples: positiveInt().default(5),
+      slowBodyBelow: bitRate().default(1_000_000),
     })
     .prefault({}),
   silenceAfter: duration({ min: SECOND }).default(5 * MINUTE),

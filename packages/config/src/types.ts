@@ -255,15 +255,27 @@ export interface Thresholds {
     requireControlFailure: boolean
   }
   blocking: {
-    /** Share of a group's probes failing while its control group succeeds. */
+    /**
+     * Share of a group's targets blocked from a vantage (a transport layer failing or a block page; DNS
+     * is its own signal) for one incident naming the whole group instead of one per service.
+     */
     failureShare: number
+    /** Share of the vantage's control targets that must answer for failures to be blocking. */
     controlSuccessShare: number
+    /** Targets of a group judged from a vantage before the group can be called blocked as a whole. */
     minSamples: number
+    /** Failed probes of a series in the detection window before a connection failure counts; a block page counts at once. */
+    minFailures: number
   }
   throttling: {
-    /** Latency or transfer time at least this many times the baseline. */
+    /** Latency or transfer time at least this many times the baseline... */
     factor: number
+    /** ...and at least this many milliseconds slower than it, so jitter on a tiny time is not throttling. */
+    minExtra: number
+    /** Successful probes needed in the window and in the baseline before a series is compared. */
     minSamples: number
+    /** A body still arriving below this rate (bits per second) when the probe timed out is throttling, not blocking. */
+    slowBodyBelow: number
   }
   /** A vantage with no heartbeat or measurement for this long is silent. */
   silenceAfter: number

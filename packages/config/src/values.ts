@@ -2,7 +2,7 @@
 // times), each with an error message that says what was expected and what was found.
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { parseByteSize, parseDuration } from './units.js'
+import { parseBitRate, parseByteSize, parseDuration } from './units.js'
 
 type Parsed<T> = { value: T } | { message: string }
 
@@ -52,6 +52,15 @@ export function byteSize() {
     const bytes = typeof value === 'string' || typeof value === 'number' ? parseByteSize(value) : undefined
     if (bytes === undefined || bytes === 0) return expected('a size such as "5MB" or "1MiB"', value)
     return { value: bytes }
+  })
+}
+
+/** A data rate such as "128kbit/s" or "1Mbit/s", in bits per second. */
+export function bitRate() {
+  return convert<number>((value) => {
+    const bits = typeof value === 'string' ? parseBitRate(value) : undefined
+    if (bits === undefined || bits === 0) return expected('a rate such as "128kbit/s" or "1Mbit/s"', value)
+    return { value: bits }
   })
 }
 

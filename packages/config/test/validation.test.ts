@@ -30,6 +30,18 @@ describe('parseConfig on a valid file', () => {
     })
     expect(config.thresholds.blackout).toMatchObject({ warning: 0.8, critical: 0.5 })
     expect(config.thresholds.monitorOffline.group).toBe('control')
+    expect(config.thresholds.blocking).toEqual({
+      failureShare: 0.8,
+      controlSuccessShare: 0.8,
+      minSamples: 3,
+      minFailures: 2,
+    })
+    expect(config.thresholds.throttling).toEqual({
+      factor: 3,
+      minExtra: 200,
+      minSamples: 5,
+      slowBodyBelow: 1_000_000,
+    })
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8080 })
     expect(config.store.dataDir).toBe('./data')
     expect(config.smtp).toMatchObject({ host: 'localhost', port: 587, secure: false, user: undefined })
@@ -46,6 +58,18 @@ describe('parseConfig rejects', () => {
         line: 21,
         message: 'unknown key "urll" (did you mean "url"?)',
       },
+    ])
+  })
+
+  it('a throttling rate without its unit', () => {
+    const issues = issuesOf(
+      withAppended('thresholds:\n  throttling: { minExtra: 1s, slowBodyBelow: 128000 }'),
+    )
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'thresholds.throttling.slowBodyBelow',
+        message: 'expected a rate such as "128kbit/s" or "1Mbit/s", got 128000',
+      }),
     ])
   })
 

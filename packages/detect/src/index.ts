@@ -12,6 +12,22 @@ export {
   type IncidentTiming,
   type OpenIncidentView,
 } from './incident-state.js'
-export { detectDnsTampering, detectServiceBlocking, detectThrottling } from './services.js'
+export {
+  controlViews,
+  DEFAULT_MIN_FAILURES,
+  DEFAULT_SLOW_BODY_BITS_PER_SECOND,
+  isSlowBody,
+  type JudgeRules,
+  judgeTarget,
+  judgeTargets,
+  type TargetState,
+  type TargetVerdict,
+} from './service-verdicts.js'
+export {
+  DEFAULT_MIN_EXTRA_MS,
+  detectDnsTampering,
+  detectServiceBlocking,
+  detectThrottling,
+} from './services.js'
 export { median } from './stats.js'
 export * from './types.js'

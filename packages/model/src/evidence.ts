@@ -58,13 +58,43 @@ export const blackoutEvidenceSchema = z.looseObject({
 })
 export type BlackoutEvidence = z.infer<typeof blackoutEvidenceSchema>
 
+/** One service as detection judged it from a vantage: the layer that failed, how, and what the control saw. */
+export const blockedServiceSchema = z.object({
+  target: z.string(),
+  /** The shallowest failing probe kind (tcp, tls, http, https): where the connection was stopped. */
+  kind: z.string(),
+  /** OONI failure string, `http_blockpage` for a block page. */
+  failure: z.string(),
+  /** The block-page pattern that matched, when the probe recorded one. */
+  blockPage: z.string().nullable(),
+  /**
+   * The same target from a control or outside vantage in the window: `ok` (it answers there: blocking
+   * confirmed), `failing` (down there too: not blocking), `none` (no control measurement of this target).
+   */
+  control: z.enum(['ok', 'failing', 'none']),
+})
+export type BlockedService = z.infer<typeof blockedServiceSchema>
+
 export const serviceBlockingEvidenceSchema = z.looseObject({
   group: z.string(),
   controlGroup: z.string(),
+  /** Share of the group's judged targets blocked, 0..1 (incidents before per-target judging: of its probe series). */
   failureShare: z.number(),
+  /** Share of the vantage's control targets that answer, 0..1. */
   controlSuccessShare: z.number(),
   blockedTargets: names,
+  /** Failure string -> number of blocked targets. */
   failures: counts,
+  /** `service` for one service's incident, `group` for the whole group's. */
+  scope: z.enum(['service', 'group']).optional(),
+  /** The service a `service` incident is about. */
+  target: z.string().optional(),
+  /** Each blocked service with its failing layer, failure, block page and control view. */
+  services: z.array(blockedServiceSchema).optional(),
+  /** Targets of the group judged from this vantage (those probed beyond DNS and not down everywhere). */
+  judgedTargets: z.number().optional(),
+  /** Targets failing from the control vantage too: down everywhere, not counted as blocked. */
+  downEverywhere: names.optional(),
   ...bookkeeping,
 })
 export type ServiceBlockingEvidence = z.infer<typeof serviceBlockingEvidenceSchema>
@@ -72,17 +102,31 @@ export type ServiceBlockingEvidence = z.infer<typeof serviceBlockingEvidenceSche
 export const slowTargetSchema = z.object({
   target: z.string(),
   kind: z.string(),
+  /** Median duration in the window, ms (for a slow body: the probe's duration up to its timeout). */
   medianMs: z.number(),
-  baselineMs: z.number(),
-  factor: z.number(),
+  /** Median duration over the baseline period, ms; null when there is no baseline yet. */
+  baselineMs: z.number().nullable(),
+  /** medianMs / baselineMs; null without a baseline. */
+  factor: z.number().nullable(),
+  /** `latency` (slower than baseline by factor and margin) or `slow_body` (body still arriving at the timeout). */
+  cause: z.enum(['latency', 'slow_body']).optional(),
+  /** For a slow body: the measured transfer rate, bits per second. */
+  transferBitsPerSecond: z.number().optional(),
 })
 export type SlowTarget = z.infer<typeof slowTargetSchema>
 
 export const throttlingEvidenceSchema = z.looseObject({
   group: z.string(),
   factorThreshold: z.number(),
+  /** The absolute margin, ms, a median must also exceed its baseline by. */
+  minExtraMs: z.number().optional(),
+  /** A body arriving below this rate (bits per second) when the probe timed out counts as slow. */
+  slowBodyBelowBitsPerSecond: z.number().optional(),
   slow: z.array(slowTargetSchema),
+  /** Series compared with a baseline of enough samples. */
   comparedSeries: z.number(),
+  /** Series measured in the window whose baseline has too few samples yet: not compared. */
+  withoutBaseline: z.number().optional(),
   ...bookkeeping,
 })
 export type ThrottlingEvidence = z.infer<typeof throttlingEvidenceSchema>

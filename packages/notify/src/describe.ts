@@ -1,7 +1,15 @@
 // Incidents in words and figures, shared by every channel: titles, places, the evidence behind a decision
 // and the links to follow. Everything returned is plain text; channels escape it for their format.
-import type { VigilConfig } from '@vigil/config'
-import { type BlackoutEvidence, type DetentionCount, readEvidence } from '@vigil/model'
+import { formatBitRate, type VigilConfig } from '@vigil/config'
+import {
+  type BlackoutEvidence,
+  type BlockedService,
+  type DetentionCount,
+  readEvidence,
+  type ServiceBlockingEvidence,
+  type SlowTarget,
+  type ThrottlingEvidence,
+} from '@vigil/model'
 import type { Incident, IncidentKind } from '@vigil/store'
 
 export const KIND_TITLES: Record<IncidentKind, string> = {
@@ -121,38 +129,10 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
     }
     case 'blackout':
       return blackoutLines(read.evidence)
-    case 'service_blocking': {
-      const e = read.evidence
-      return [
-        { label: 'Service group', value: e.group },
-        { label: 'Failing', value: `${percent(e.failureShare)} of its probes` },
-        { label: 'Control group', value: `${e.controlGroup}: ${percent(e.controlSuccessShare)} succeed` },
-        ...(e.blockedTargets.length > 0
-          ? [{ label: `Targets blocked (${e.blockedTargets.length})`, value: list(e.blockedTargets) }]
-          : []),
-        ...failureLines(e.failures),
-      ]
-    }
-    case 'throttling': {
-      const e = read.evidence
-      const slow = [...e.slow].sort((a, b) => b.factor - a.factor)
-      return [
-        { label: 'Service group', value: e.group },
-        {
-          label: `Slow targets (${slow.length} of ${e.comparedSeries} compared)`,
-          value:
-            slow.length === 0
-              ? 'none'
-              : list(
-                  slow.map(
-                    (t) =>
-                      `${t.target} (${t.kind}) ${t.medianMs} ms against ${t.baselineMs} ms usually, ×${t.factor}`,
-                  ),
-                ),
-        },
-        { label: 'Threshold', value: `×${e.factorThreshold} the usual time` },
-      ]
-    }
+    case 'service_blocking':
+      return serviceBlockingLines(read.evidence)
+    case 'throttling':
+      return throttlingLines(read.evidence)
     case 'dns_tampering': {
       const e = read.evidence
       return [
@@ -184,6 +164,71 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
       ]
     }
   }
+}
+
+const CONTROL_WORDS: Record<BlockedService['control'], string> = {
+  ok: 'answers from the control vantage',
+  failing: 'fails from the control vantage too',
+  none: 'no control measurement of it',
+}
+
+function serviceBlockingLines(e: ServiceBlockingEvidence): EvidenceLine[] {
+  const lines: EvidenceLine[] = []
+  if (e.scope === 'service' && e.target) lines.push({ label: 'Service', value: e.target })
+  lines.push({ label: 'Service group', value: e.group })
+  lines.push(
+    e.judgedTargets === undefined
+      ? { label: 'Failing', value: `${percent(e.failureShare)} of its probes` }
+      : {
+          label: 'Blocked in the group',
+          value: `${percent(e.failureShare)} of ${e.judgedTargets} services probed from this vantage`,
+        },
+  )
+  lines.push({ label: 'Control group', value: `${e.controlGroup}: ${percent(e.controlSuccessShare)} answer` })
+  if (e.services && e.services.length > 0) {
+    const described = e.services.map((s) =>
+      s.failure === 'http_blockpage'
+        ? `${s.target}: block page${s.blockPage ? ` "${s.blockPage}"` : ''} (${s.kind})`
+        : `${s.target}: ${s.failure} at ${s.kind}; ${CONTROL_WORDS[s.control]}`,
+    )
+    lines.push({ label: `Blocked (${described.length})`, value: list(described) })
+  } else if (e.blockedTargets.length > 0) {
+    lines.push({ label: `Targets blocked (${e.blockedTargets.length})`, value: list(e.blockedTargets) })
+  }
+  if (e.downEverywhere && e.downEverywhere.length > 0) {
+    lines.push({ label: 'Down everywhere, not counted', value: list(e.downEverywhere) })
+  }
+  lines.push(...failureLines(e.failures))
+  return lines
+}
+
+function throttlingLines(e: ThrottlingEvidence): EvidenceLine[] {
+  const slow = [...e.slow].sort((a, b) => (b.factor ?? 0) - (a.factor ?? 0))
+  const usual = (t: SlowTarget) =>
+    t.baselineMs === null
+      ? 'no baseline yet'
+      : `${t.baselineMs} ms usually${t.factor === null ? '' : `, ×${t.factor}`}`
+  const describeSlow = (t: SlowTarget) =>
+    t.cause === 'slow_body'
+      ? `${t.target} (${t.kind}) body still arriving at ${formatBitRate(t.transferBitsPerSecond ?? 0)} when the probe timed out after ${t.medianMs} ms (${usual(t)})`
+      : `${t.target} (${t.kind}) ${t.medianMs} ms against ${usual(t)}`
+  const lines: EvidenceLine[] = [
+    { label: 'Service group', value: e.group },
+    {
+      label: `Slow targets (${slow.length} of ${e.comparedSeries} compared)`,
+      value: slow.length === 0 ? 'none' : list(slow.map(describeSlow)),
+    },
+  ]
+  if (e.withoutBaseline !== undefined && e.withoutBaseline > 0) {
+    lines.push({ label: 'Not compared', value: `${e.withoutBaseline} series: no baseline yet` })
+  }
+  const margin = e.minExtraMs === undefined ? '' : ` and at least ${e.minExtraMs} ms slower`
+  const body =
+    e.slowBodyBelowBitsPerSecond === undefined
+      ? ''
+      : `; a body below ${formatBitRate(e.slowBodyBelowBitsPerSecond)} at the timeout`
+  lines.push({ label: 'Threshold', value: `×${e.factorThreshold} the usual time${margin}${body}` })
+  return lines
 }
 
 function blackoutLines(e: BlackoutEvidence): EvidenceLine[] {

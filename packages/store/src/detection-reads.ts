@@ -24,9 +24,23 @@ export interface LatestSeriesRow {
   failure: string | null
   durationMs: number | null
   measuredAt: Date
+  /** `details.blockPage` of an http/https probe: the block-page pattern's name, at most 200 characters. */
+  blockPage: string | null
+  /** `details.timeoutPhase` of an http/https probe (dns, connect, tls, headers, body); null when not a string. */
+  timeoutPhase: string | null
+  /** `details.transferBytesPerSecond`, body bytes per second, clamped to 0..1e12; null when not a number. */
+  transferBytesPerSecond: number | null
+  /** Probes of the series measured in [from, to], and how many of them failed. */
+  windowSamples: number
+  windowFailures: number
 }
 
-/** The latest measurement of each (vantage, target, kind) measured in [from, to], from every own vantage. */
+/**
+ * The latest measurement of each (vantage, target, kind) measured in [from, to], from every own vantage,
+ * with the facts detection reads from its details (block page, timeout phase, transfer rate; details are
+ * uploaded by agents, so each is read only when it has the expected JSON type, and bounded) and the
+ * series' probe and failure counts in the window.
+ */
 export async function latestSeries(
   sql: Sql | TransactionSql,
   from: Date,
@@ -36,11 +50,21 @@ export async function latestSeries(
     select distinct on (m.vantage_id, m.target_id, m.kind)
       m.vantage_id as "vantageId", v.role as "vantageRole", m.target_id as "targetId", m.kind,
       t.group_name as "group", t.purpose, m.region, v.asn, v.network_type as "networkType", m.ok, m.failure,
-      m.duration_ms as "durationMs", m.measured_at as "measuredAt"
+      m.duration_ms as "durationMs", m.measured_at as "measuredAt",
+      case when jsonb_typeof(m.details->'blockPage') = 'string'
+        then left(m.details->>'blockPage', 200) end as "blockPage",
+      case when jsonb_typeof(m.details->'timeoutPhase') = 'string'
+        then left(m.details->>'timeoutPhase', 20) end as "timeoutPhase",
+      case when jsonb_typeof(m.details->'transferBytesPerSecond') = 'number'
+        then least(greatest((m.details->>'transferBytesPerSecond')::numeric, 0), 1e12)::float8
+        end as "transferBytesPerSecond",
+      (count(*) over series)::int as "windowSamples",
+      (count(*) filter (where not m.ok) over series)::int as "windowFailures"
     from measurements m
     join vantages v on v.id = m.vantage_id
     left join targets t on t.id = m.target_id
     where m.measured_at >= ${from} and m.measured_at <= ${to} and m.source in ${sql(OWN_SOURCES)}
+    window series as (partition by m.vantage_id, m.target_id, m.kind)
     order by m.vantage_id, m.target_id, m.kind, m.measured_at desc`
 }
 

@@ -15,7 +15,12 @@ export function detectionSettings(config: VigilConfig): DetectionSettings {
       requireControlFailure: t.blackout.requireControlFailure,
     },
     blocking: { ...t.blocking },
-    throttling: { ...t.throttling },
+    throttling: {
+      factor: t.throttling.factor,
+      minSamples: t.throttling.minSamples,
+      minExtraMs: t.throttling.minExtra,
+      slowBodyBitsPerSecond: t.throttling.slowBodyBelow,
+    },
     silenceAfterMs: t.silenceAfter,
     monitorOffline: { group: t.monitorOffline.group, failureShare: t.monitorOffline.failureShare },
     controlGroups: Object.fromEntries(
