@@ -66,6 +66,7 @@ export {
   type IncidentScopeType,
   type IncidentSignal,
   type IncidentState,
+  lockOpenIncident,
   openIncidents,
   queryIncidents,
   type RaiseResult,

@@ -174,8 +174,9 @@ describe('certwatch with an in-country and a control vantage', () => {
     const [incident] = incidents
     expect(incident).toMatchObject({
       kind: 'https_interception',
-      scopeType: 'vantage',
-      scope: ids.inCountry,
+      scopeType: 'country',
+      scope: 'KZ',
+      vantageId: ids.inCountry,
       region: 'Almaty',
       level: 'critical',
       state: 'firing',
