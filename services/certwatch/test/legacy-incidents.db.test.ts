@@ -1,6 +1,7 @@
 // Interception incidents opened while there was one per vantage: the migration gives the first of each
 // interceptor the per-interceptor identity, so the next round of any vantage updates it (no second
-// incident, no second announcement), and its evidence reads with the vantage it was opened for.
+// incident, no second announcement), and its evidence reads with the vantage it was opened for. And
+// vantages reporting a new interceptor at the same moment all end up in its one incident.
 import { applyInterceptionFindings, interceptionIdentity, type TlsCheck } from '@vigil/certwatch'
 import type { TlsVerdict } from '@vigil/interception'
 import { readEvidence } from '@vigil/model'
@@ -155,5 +156,34 @@ describe('interception incidents opened one per vantage', () => {
     expect(updated.summary).toBe(
       'HTTPS interception with the known interception root Qaznet Trust Network seen from 2 vantage(s) (kz-almaty-1, kz-aktau-1) on 2 host(s): vk.com, www.facebook.com',
     )
+  })
+})
+
+describe('vantages that report a new interceptor at the same moment', () => {
+  it('open one incident that lists every one of them', async () => {
+    const other = 'ef'.repeat(32)
+    const ids = ['kz-a-1', 'kz-b-1', 'kz-c-1', 'kz-d-1', 'kz-e-1']
+    const results = await Promise.all(
+      ids.map((id) => {
+        const checks = [check(id, 'www.facebook.com')]
+        for (const c of checks) {
+          c.verdict.interceptorSpki = other
+          ;(c.observation.chain as Array<{ spkiSha256: string }>)[1]!.spkiSha256 = other
+        }
+        return applyInterceptionFindings(store.sql, {
+          vantage: { id, region: 'Almaty', country: 'KZ' },
+          checks,
+          at: ROUND,
+        })
+      }),
+    )
+    expect(new Set(results.flatMap((r) => r.raised.map((i) => i.id))).size).toBe(1)
+    const open = (await openIncidents(store.sql, 'https_interception')).filter(
+      (incident) => incident.identity === interceptionIdentity('KZ', other),
+    )
+    expect(open).toHaveLength(1)
+    const listed = (open[0]!.evidence.vantages as Array<{ id: string }>).map((v) => v.id)
+    expect(listed.sort()).toEqual(ids)
+    expect(open[0]!.region).toBe('Almaty')
   })
 })
