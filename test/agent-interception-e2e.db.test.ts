@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buildApp, type IngestResponse } from '@vigil/api'
+import { publicIncidentEntry } from '@vigil/board'
 import { createCertwatch } from '@vigil/certwatch'
 import { parseConfig, type VigilConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
@@ -233,6 +234,12 @@ describe('an agent behind an intercepting proxy', () => {
       [AGENT, 'Almaty', [NEWS, SITE]],
       [CENTRAL, 'Aktau', [NEWS, SITE]],
     ])
+    // The public status page names the regions, never the vantages.
+    const entry = publicIncidentEntry(controlConfig, merged[0]!)
+    expect(entry.title).toBe('HTTPS interception: KZ (country-wide)')
+    expect(entry.lines).toContain('Regions: Aktau, Almaty')
+    expect(JSON.stringify(entry)).not.toContain(AGENT)
+    expect(JSON.stringify(entry)).not.toContain(CENTRAL)
 
     // The next stage, real too: the notifier emails the incident with the evidence the api wrote.
     const smtp = await startSmtp()
