@@ -1,5 +1,5 @@
 // An in-country vantage behind an intercepting proxy and a direct control vantage: one round gives
-// control_mismatch or known_interception, stored, exported, one incident per vantage, resolved when it stops.
+// control_mismatch or known_interception, stored, exported, one incident per interceptor, resolved when it stops.
 import { createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
