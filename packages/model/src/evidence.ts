@@ -157,6 +157,19 @@ export const interceptedLeafSchema = z.looseObject({
   issuer: z.string(),
 })
 
+/** One vantage that saw an interception: where it is, when it saw it, on which hosts. */
+export const interceptionVantageSchema = z.looseObject({
+  id: z.string(),
+  region: z.string().nullable(),
+  /** ISO 8601: the round in which this vantage first and last saw the interceptor. */
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  hosts: names,
+  /** ISO 8601: the round in which this vantage's chains agreed with the control again; null while it sees it. */
+  clearedAt: z.string().nullable().optional(),
+})
+export type InterceptionVantageEntry = z.infer<typeof interceptionVantageSchema>
+
 export const interceptionEvidenceSchema = z.looseObject({
   /** `known_interception` or `control_mismatch`. */
   verdict: z.string(),
@@ -172,6 +185,11 @@ export const interceptionEvidenceSchema = z.looseObject({
   leafTraits: names.optional(),
   evidenceKinds: names.optional(),
   leaves: z.array(interceptedLeafSchema).optional(),
+  /**
+   * Every vantage that saw this interceptor, first seen first. Incidents opened before one incident
+   * covered several vantages lack it: their vantage is the incident's own `vantageId`.
+   */
+  vantages: z.array(interceptionVantageSchema).optional(),
   ...bookkeeping,
 })
 export type InterceptionEvidence = z.infer<typeof interceptionEvidenceSchema>

@@ -148,6 +148,29 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
         { label: 'Verdict', value: e.verdict },
         { label: `Hosts (${e.hosts.length})`, value: list(e.hosts) },
       ]
+      // Incidents opened before the vantage list have one vantage: the incident's own.
+      const vantages = e.vantages ?? [
+        {
+          id: incident.vantageId ?? incident.scope,
+          region: incident.region,
+          firstSeen: incident.startedAt.toISOString(),
+          lastSeen: incident.lastSeenAt.toISOString(),
+          hosts: e.hosts,
+          clearedAt: null,
+        },
+      ]
+      const regions = [...new Set(vantages.map((v) => v.region).filter((r): r is string => r !== null))]
+      if (regions.length > 0) lines.push({ label: 'Regions', value: list(regions.sort()) })
+      lines.push({
+        label: `Seen from (${vantages.length} vantage${vantages.length === 1 ? '' : 's'})`,
+        value: list(
+          vantages.map(
+            (v) =>
+              `${v.id}${v.region ? ` (${v.region})` : ''} ${minute(v.firstSeen)} to ${minute(v.lastSeen)} UTC on ${v.hosts.join(', ')}${v.clearedAt ? `; over since ${minute(v.clearedAt)} UTC` : ''}`,
+          ),
+          25,
+        ),
+      })
       if (e.knownInterception) lines.push({ label: 'Known interception root', value: e.knownInterception })
       if (e.interceptorSubject) lines.push({ label: 'Presented by', value: e.interceptorSubject })
       if (e.interceptorIssuer) lines.push({ label: 'Issued by', value: e.interceptorIssuer })
@@ -327,6 +350,12 @@ function percent(share: number): string {
 }
 
 // Long lists are cut so one message stays readable; the api has the rest.
+/** `2019-06-09 04:05` from an ISO 8601 instant; the text itself when it is not one. */
+function minute(iso: string): string {
+  const at = new Date(iso)
+  return Number.isNaN(at.getTime()) ? iso : at.toISOString().slice(0, 16).replace('T', ' ')
+}
+
 function list(values: string[], max = 12): string {
   return values.length <= max
     ? values.join(', ')

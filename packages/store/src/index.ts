@@ -74,6 +74,7 @@ export {
   type IncidentScopeType,
   type IncidentSignal,
   type IncidentState,
+  lockOpenIncident,
   openIncidents,
   queryIncidents,
   type RaiseResult,

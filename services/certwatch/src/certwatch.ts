@@ -1,5 +1,5 @@
 // The certwatch service: rounds of TLS chain checks from this vantage, compared with the control's stored
-// chains and the pins, stored, exported and folded into one incident per interceptor. runOnce/start/stop.
+// chains and the pins, stored, exported and folded into one incident per interceptor in the country. runOnce/start/stop.
 import { randomUUID } from 'node:crypto'
 import {
   applyInterceptionFindings,
@@ -127,7 +127,11 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
     const workers = Math.max(1, Math.min(config.probing.concurrency, targets.length))
     await Promise.all(Array.from({ length: workers }, worker))
     if (deps.sql && !signal.aborted) {
-      const vantage = { id: vantageId, region: config.vantage.region ?? null }
+      const vantage = {
+        id: vantageId,
+        region: config.vantage.region ?? null,
+        country: config.vantage.country,
+      }
       await applyInterceptionFindings(deps.sql, { vantage, checks, at: startedAt }, deps.logger)
     }
     const durationMs = now().getTime() - startedAt.getTime()
