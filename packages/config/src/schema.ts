@@ -95,6 +95,9 @@ const targetSchema = z.strictObject({
   probes: z.array(z.enum(PROBE_KINDS)).min(1).optional(),
   region: nonEmptyText().optional(),
   asn: asn().optional(),
+  // The kind of network the endpoint is reached through (an endpoint inside a mobile access network, or a
+  // server on fixed lines), for outside-in targets.
+  network: z.enum(NETWORK_TYPES).optional(),
 })
 
 const targetGroupSchema = z.strictObject({

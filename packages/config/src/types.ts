@@ -107,6 +107,8 @@ export interface Target {
   /** Where the endpoint is, for outside-in targets inside the country. */
   region: string | undefined
   asn: number | undefined
+  /** The kind of network the endpoint is reached through (`network:` in the file); `unknown` when unsaid. */
+  networkType: NetworkType
 }
 
 export interface TargetGroup {

@@ -273,6 +273,14 @@ describe('checks across keys', () => {
     ])
   })
 
+  it('a target network that is not mobile, fixed or unknown', () => {
+    const issues = issuesOf(withLine(21, '        url: https://www.facebook.com/\n        network: cellular'))
+    expect(issues.map((issue) => [issue.line, issue.path])).toEqual([
+      [22, 'targetGroups[0].targets[0].network'],
+    ])
+    expect(issues[0]!.message).toMatch(/mobile.*fixed.*unknown/)
+  })
+
   it('an html news source without selectors', () => {
     const issues = issuesOf(
       withAppended(`news:

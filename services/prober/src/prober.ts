@@ -60,6 +60,8 @@ export function createProber(deps: ProberDeps): Prober {
         planned.group.name,
         planned.group.purpose,
         target.region ?? config.vantage.region ?? null,
+        // An in-country endpoint seen from abroad speaks for its own network; anything else for this vantage's.
+        planned.group.purpose === 'outside_in' ? target.networkType : config.vantage.network.type,
       )
     }
   }

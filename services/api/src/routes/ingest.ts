@@ -79,6 +79,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
   const registry = options.registry
+  // The tables an upload can quarantine into have their counters at 0 from the start (see write-metrics).
+  if (registry) for (const table of ['measurements', 'tls_observations']) createWriteMetrics(registry, table)
 
   // The agent token is checked by the access hook (access.ts) before the body is read: an unauthenticated
   // request costs no decompression. request.agent is the token's vantage.
