@@ -11,6 +11,7 @@ import {
   type NetworkType,
 } from '@vigil/model'
 import {
+  type DecisionRow,
   decideRegion,
   type InsideView,
   type OthersView,
@@ -161,7 +162,7 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
         })
       }
     }
-    signals.push(regionSignal(view, full ? level : null, row.row, settings))
+    signals.push(regionSignal(view, full ? level : null, row, settings))
   }
 
   // Networks: two or more in-country vantages of an AS number, none up, all dark.
@@ -519,18 +520,25 @@ function kindsOf(view: RegionView): { agree: string[]; contrary: string[] } {
 function regionSignal(
   view: RegionView,
   level: Level | null,
-  row: string,
+  row: DecisionRow,
   settings: DetectionSettings,
 ): Signal {
   const kinds = kindsOf(view)
   const figures = evidenceFigures(view.samples, view.baseline)
-  // Recovered: nothing points at a blackout, outside-in probes (if any) mostly answer, and with a baseline
-  // the region's share is back above resolveAbove of it.
+  // Recovered: the table rules a blackout out (a vantage still dark there is its own monitor offline and
+  // left out of the share), outside-in probes (if any) mostly answer, and with a baseline the region's
+  // share is back above resolveAbove of it.
+  const offline = new Set(row.darkVantages === 'monitor_offline' ? view.dark.map((v) => v.vantageId) : [])
   const recovered =
     level === null &&
-    kinds.agree.length === 0 &&
+    row.blackout === null &&
+    row.blackoutRuledOut &&
     (view.outsideInSeries === 0 || view.outsideInShare >= settings.blackout.resolveAbove) &&
-    recoveredFrom(view.samples, view.baseline, settings)
+    recoveredFrom(
+      view.samples.filter((s) => !offline.has(s.vantageId)),
+      view.baseline,
+      settings,
+    )
   return {
     identity: `blackout|region|${view.region}`,
     kind: 'blackout',
@@ -545,7 +553,7 @@ function regionSignal(
       ...figures,
       confirmed: level !== null,
       silentVantages: view.silent.map((v) => v.vantageId).sort(),
-      verdict: row,
+      verdict: row.row,
       evidenceKinds: kinds.agree,
       contraryKinds: kinds.contrary,
       darkVantages: [...view.dark, ...view.silent].map(label).sort(),

@@ -262,6 +262,11 @@ describe('the decision table', () => {
               expect(region?.evidence.verdict, context).toBe(row.row)
               const expected = row.blackout === 'baseline' ? 'warning' : row.blackout
               expect(region!.level, context).toBe(expected)
+              // An open blackout resolves only where the table rules one out and the region answers
+              // (a vantage still dark there is its own monitor offline and does not hold it open).
+              expect(region!.recovered, context).toBe(
+                row.blackout === null && row.blackoutRuledOut && outsideIn !== 'failing',
+              )
               const offline = signals.filter(
                 (s) => s.kind === 'monitor_offline' && s.level !== null && s.scope !== OFFLINE_OUTSIDE,
               )
