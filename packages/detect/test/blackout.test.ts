@@ -41,11 +41,13 @@ interface Variant {
   failure: string
   endpoints: number
   asn: number
+  /** The role of the vantage probing from abroad: an outside agent, or the central control vantage. */
+  outsideRole: 'outside' | 'control'
 }
 const VARIANTS: Variant[] = [
-  { kinds: ['http'], failure: 'generic_timeout_error', endpoints: 3, asn: 9198 },
-  { kinds: ['tcp', 'https'], failure: 'connection_reset', endpoints: 2, asn: 29355 },
-  { kinds: ['https'], failure: 'connection_refused', endpoints: 5, asn: 21299 },
+  { kinds: ['http'], failure: 'generic_timeout_error', endpoints: 3, asn: 9198, outsideRole: 'outside' },
+  { kinds: ['tcp', 'https'], failure: 'connection_reset', endpoints: 2, asn: 29355, outsideRole: 'control' },
+  { kinds: ['https'], failure: 'connection_refused', endpoints: 5, asn: 21299, outsideRole: 'outside' },
 ]
 
 interface VantageSpec {
@@ -95,7 +97,7 @@ function outside(
   const vantageId = opts.vantageId ?? 'nl-outside-1'
   const base = {
     vantageId,
-    vantageRole: 'outside' as const,
+    vantageRole: variant.outsideRole,
     asn: 1136,
     networkType: 'unknown' as const,
     durationMs: 40,
