@@ -139,7 +139,7 @@ export const REGION_DECISION_TABLE: readonly DecisionRow[] = [
     darkVantages: 'monitor_offline',
     blackoutRuledOut: false,
     mobileCheck: false,
-    why: 'no outside-in probes of the region and no other vantage there: a blackout could not be ruled out',
+    why: 'no outside-in probes of the region and no other vantage there',
   },
   {
     row: 'R7',

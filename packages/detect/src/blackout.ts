@@ -105,7 +105,7 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
   const vantages = vantageViews(samples, input.liveness, settings, now)
   const signals: Signal[] = []
   const victims = new Set<string>()
-  const offline = new Map<string, { view: VantageView; outcome: RegionOutcome; row: string }>()
+  const offline = new Map<string, { outcome: RegionOutcome; row: string }>()
 
   const regionNames = new Set<string>()
   for (const s of samples) if (s.region !== null) regionNames.add(s.region)
@@ -156,7 +156,6 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
       for (const v of view.dark) {
         const lone = v.networkType === 'mobile' && !view.up.some((u) => u.networkType === 'mobile')
         offline.set(v.vantageId, {
-          view: v,
           outcome: lone && row.row === 'R1' ? { ...row, blackoutRuledOut: false, why: LONE_MOBILE } : row,
           row: row.row,
         })
@@ -264,7 +263,7 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
 }
 
 const LONE_MOBILE =
-  'the region’s only mobile vantage fails everything while its fixed networks are up: a mobile-only blackout could not be ruled out'
+  'the region’s only mobile vantage fails everything while its fixed networks are up (a mobile-only blackout)'
 
 function okCount(samples: readonly SeriesSample[]): number {
   return samples.filter((s) => s.ok).length

@@ -142,8 +142,11 @@ describe('blackout evidence in words', () => {
     })
     const offline = signals.find((s) => s.identity === 'monitor_offline|vantage|kz-almaty-1')!
     expect(offline.level).toBe('warning')
-    expect(text(asIncident(offline))).toContain(
-      'Blackout: could not be ruled out in Almaty: no outside-in probes of the region and no other vantage there',
+    expect(text(asIncident(offline))).toBe(
+      [
+        'Control targets: 2 of 2 failing (control)',
+        'Blackout: could not be ruled out in Almaty: no outside-in probes of the region and no other vantage there',
+      ].join('\n'),
     )
   })
 
