@@ -1,5 +1,6 @@
 // Blackout or monitor offline through the real alerter over a real store, with in-country vantages in two
-// regions and an outside vantage: one region dark with outside-in confirmation is that region's blackout,
+// regions and an outside vantage: one region dark (its sending agent failing everything, a second one
+// silent) with outside-in confirmation is that region's blackout,
 // no country-wide incident and no monitor offline; a vantage dark while its region answers from abroad is
 // that monitor offline; a fresh install opens nothing without baseline-free evidence, and what it opens
 // says "no baseline yet" in the words the notifier sends.
@@ -124,6 +125,31 @@ const identities = async () => (await openIncidents(store.sql)).map((i) => `${i.
 describe('blackout or monitor offline, through the alerter', () => {
   it('one region dark, confirmed from abroad: its blackout, no country-wide incident, no monitor offline', async () => {
     for (let m = -360; m < 0; m += 10) await round(minutes(m))
+    // A second Almaty agent, heard from until half an hour ago: silent now (silenceAfter 10m).
+    await upsertVantage(store.sql, {
+      id: 'kz-almaty-2',
+      country: 'KZ',
+      region: 'Almaty',
+      asn: 9198,
+      network: null,
+      role: 'in_country',
+      networkType: 'fixed',
+    })
+    for (let m = -120; m <= -30; m += 10)
+      await insertMeasurements(
+        store.sql,
+        ['facebook', 'wikipedia'].map((targetId) => ({
+          measuredAt: minutes(m),
+          receivedAt: minutes(m),
+          vantageId: 'kz-almaty-2',
+          targetId,
+          kind: 'http',
+          region: 'Almaty',
+          ok: true,
+          failure: null,
+          durationMs: 50,
+        })),
+      )
     let clock = minutes(0)
     const alerter = createAlerter({ config, sql: store.sql, now: () => clock })
     const dark: Round = { darkVantages: ['almaty'], darkEndpoints: ['almaty'] }
@@ -138,7 +164,8 @@ describe('blackout or monitor offline, through the alerter', () => {
     expect(almaty).toMatchObject({ level: 'critical', scopeType: 'region', region: 'Almaty' })
     expect(almaty!.evidence).toMatchObject({
       verdict: 'R2',
-      evidenceKinds: ['in_country_dark', 'outside_in_failing'],
+      evidenceKinds: ['in_country_dark', 'outside_in_failing', 'others_silent'],
+      silentVantages: ['kz-almaty-2'],
       baseline: 1,
       baselineHours: 6,
       failingVantages: ['kz-almaty-1', 'nl-outside-1'],
