@@ -176,6 +176,62 @@ describe('blackout or monitor offline, through the alerter', () => {
     )
   })
 
+  it("Almaty's mobile networks dark while its fixed network and endpoints answer: a mobile-only blackout, nothing else", async () => {
+    for (const [id, asn] of [
+      ['kz-almaty-kcell', 29355],
+      ['kz-almaty-beeline', 21299],
+    ] as const)
+      await upsertVantage(store.sql, {
+        id,
+        country: 'KZ',
+        region: 'Almaty',
+        asn,
+        network: null,
+        role: 'in_country',
+        networkType: 'mobile',
+      })
+    const mobileRound = async (at: Date, ok: boolean) => {
+      await round(at)
+      await insertMeasurements(
+        store.sql,
+        ['kz-almaty-kcell', 'kz-almaty-beeline'].flatMap((vantageId) =>
+          ['facebook', 'telegram', 'wikipedia', 'example'].map((targetId) => ({
+            measuredAt: at,
+            receivedAt: at,
+            vantageId,
+            targetId,
+            kind: 'http',
+            region: 'Almaty',
+            ok,
+            failure: ok ? null : 'generic_timeout_error',
+            durationMs: ok ? 50 : null,
+          })),
+        ),
+      )
+    }
+    for (let m = -120; m < 0; m += 10) await mobileRound(minutes(m), true)
+    let clock = minutes(0)
+    const alerter = createAlerter({ config, sql: store.sql, now: () => clock })
+    for (let m = 0; m < 2; m++) {
+      clock = minutes(m)
+      await mobileRound(minutes(m), false)
+      await alerter.runOnce()
+    }
+    expect(await identities()).toEqual(['blackout|region|Almaty|mobile firing'])
+    const [mobile] = await openIncidents(store.sql)
+    expect(mobile).toMatchObject({
+      level: 'critical',
+      summary: 'Mobile internet blackout: Almaty',
+      scopeType: 'region',
+      region: 'Almaty',
+    })
+    expect(mobile!.evidence).toMatchObject({
+      mobileOnly: true,
+      darkNetworks: ['AS21299 mobile', 'AS29355 mobile'],
+      upNetworks: ['AS9198 fixed'],
+    })
+  })
+
   it('a vantage dark while its region answers from abroad is that monitor offline, and no blackout', async () => {
     for (let m = -120; m < 0; m += 10) await round(minutes(m))
     let clock = minutes(0)
