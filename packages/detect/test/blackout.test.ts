@@ -606,3 +606,42 @@ describe('a fresh install without a baseline', () => {
     })
   })
 })
+
+describe('settings the table reads', () => {
+  it('requireControlFailure: without control series a vantage is dark only when the setting is off', () => {
+    for (const variant of VARIANTS) {
+      const vantages: VantageSpec[] = [
+        { id: 'kz-almaty-1', region: 'Almaty', state: 'dark' },
+        { id: 'kz-almaty-2', region: 'Almaty', state: 'dark' },
+      ]
+      const samples = vantages.flatMap((v) => inCountry(v, variant)).filter((s) => s.purpose !== 'control')
+      const round = (requireControlFailure: boolean) =>
+        detectBlackouts({
+          country: 'KZ',
+          samples,
+          history: [],
+          liveness: liveness(vantages),
+          settings: { ...settings, blackout: { ...settings.blackout, requireControlFailure } },
+          now,
+        }).signals
+      // Blocked services and a dark link look alike without controls: no verdict either way.
+      expect(firing(round(true))).toEqual([])
+      expect(firing(round(false))).toContain('blackout|region|Almaty critical')
+    }
+  })
+
+  it('minSamples: outside-in failure alone needs that many series in the region', () => {
+    const few: Variant = {
+      kinds: ['http'],
+      failure: 'generic_timeout_error',
+      endpoints: 2,
+      asn: 9198,
+      outsideRole: 'outside',
+    }
+    const { signals } = run('none', 'failing', 'none', few, 1)
+    expect(find(signals, 'blackout|region|Almaty')).toMatchObject({ level: null, recovered: false })
+    expect(find(signals, 'blackout|region|Almaty')!.evidence.verdict).toBe('R8')
+    const enough = run('none', 'failing', 'none', { ...few, endpoints: 3 }, 1)
+    expect(find(enough.signals, 'blackout|region|Almaty')!.level).toBe('warning')
+  })
+})
