@@ -149,11 +149,13 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
       )
     }
     const full = level !== null
+    // A vantage that failed everything and then fell silent counts as silent; its last results still do.
+    const darkOrSilentDark = [...view.dark, ...view.silent.filter((v) => v.state === 'dark')]
     if (full) {
       darkRegions.push({ region, level: level! })
-      for (const v of view.dark) victims.add(v.vantageId)
+      for (const v of darkOrSilentDark) victims.add(v.vantageId)
     } else if (!mobile) {
-      for (const v of view.dark) {
+      for (const v of darkOrSilentDark) {
         const lone = v.networkType === 'mobile' && !view.up.some((u) => u.networkType === 'mobile')
         offline.set(v.vantageId, {
           outcome: lone && row.row === 'R1' ? { ...row, blackoutRuledOut: false, why: LONE_MOBILE } : row,
@@ -244,9 +246,11 @@ export function detectBlackouts(input: BlackoutInput): BlackoutResult {
     const decided = offline.get(v.vantageId)
     const why =
       decided?.outcome.why ??
-      (v.role === 'in_country'
-        ? 'an in-country vantage without a region'
-        : 'an outside vantage that cannot reach its own control targets')
+      (v.role !== 'in_country'
+        ? 'an outside vantage that cannot reach its own control targets'
+        : v.region === null
+          ? 'an in-country vantage without a region'
+          : 'its region’s evidence tells neither way')
     signals.push(
       offlineSignal(v, 'warning', settings, {
         blackoutRuledOut: decided?.outcome.blackoutRuledOut ?? v.role !== 'in_country',

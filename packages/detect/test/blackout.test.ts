@@ -645,3 +645,37 @@ describe('settings the table reads', () => {
     expect(find(enough.signals, 'blackout|region|Almaty')!.level).toBe('warning')
   })
 })
+
+describe('a vantage that fails everything and then falls silent', () => {
+  it('is a victim of its region’s blackout while its last failing results are still in the window', () => {
+    for (const variant of VARIANTS) {
+      const almaty: VantageSpec = { id: 'kz-almaty-1', region: 'Almaty', state: 'dark' }
+      const healthy = shymkent(variant)
+      // Its uplink was cut after its failing round: last heard from 20 minutes ago, results still in the window.
+      const stale = liveness([almaty, ...healthy.vantages]).map((v) =>
+        v.vantageId === 'kz-almaty-1' ? { ...v, lastSeenAt: new Date(now.getTime() - 20 * 60_000) } : v,
+      )
+      for (const outsideIn of ['failing', 'answering'] as const) {
+        const { signals } = detectBlackouts({
+          country: 'KZ',
+          samples: [
+            ...inCountry(almaty, variant),
+            ...healthy.samples,
+            ...outside('Almaty', outsideIn, variant),
+          ],
+          history: [],
+          liveness: stale,
+          settings,
+          now,
+        })
+        // Failing from abroad and silent: R7, critical. Answering from abroad and silent: R9, warning.
+        expect(firing(signals)).toEqual([
+          `blackout|region|Almaty ${outsideIn === 'failing' ? 'critical' : 'warning'}`,
+        ])
+        expect(find(signals, 'blackout|region|Almaty')!.evidence.verdict).toBe(
+          outsideIn === 'failing' ? 'R7' : 'R9',
+        )
+      }
+    }
+  })
+})
