@@ -61,7 +61,7 @@ export function renderChart(chart: readonly ChartPoint[], baseline: number | nul
       ? ''
       : `<line class="baseline" x1="0" x2="${width}" y1="${(height - baseline * height).toFixed(1)}" y2="${(height - baseline * height).toFixed(1)}"/>`
   const latest = [...chart].reverse().find((point) => point.share !== null)
-  const description = `${label}: success share over the last 24 hours, latest ${percent(latest?.share ?? null)}, baseline ${percent(baseline)}`
+  const description = `${label}: success share over the last 24 hours, latest ${percent(latest?.share ?? null)}, ${baseline === null ? 'no baseline yet' : `baseline ${percent(baseline)}`}`
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="${h(description)}"><title>${h(description)}</title>${bars}${line}</svg>`
 }
 
@@ -75,7 +75,7 @@ function renderRegion(region: BoardRegion): string {
 <h3>${h(region.name)}</h3>
 <p>${stateBadge(region.state)}${region.since ? ` <span class="since">since ${time(region.since)}</span>` : ''}</p>
 ${renderChart(region.chart, region.baseline, region.name)}
-<p class="figures">Now ${h(percent(latest?.share ?? null))} · baseline ${h(percent(region.baseline))}</p>
+<p class="figures">Now ${h(percent(latest?.share ?? null))} · ${region.baseline === null ? 'no baseline yet' : `baseline ${h(percent(region.baseline))}`}</p>
 </li>`
 }
 

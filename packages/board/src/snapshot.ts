@@ -3,7 +3,7 @@
 // calendar. The result is plain JSON (times as ISO strings), rendered by the server into the page as
 // served and sent to open pages over server-sent events.
 import { rallyWindows, type VigilConfig } from '@vigil/config'
-import { detentionCountSchema } from '@vigil/model'
+import { detentionCountSchema, MIN_BASELINE_HOURS } from '@vigil/model'
 import { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from '@vigil/notify'
 import {
   type Acknowledgement,
@@ -38,7 +38,7 @@ export interface BoardRegion {
   incidentIds: number[]
   /** The last 24 hours, oldest first, one point per hour. */
   chart: ChartPoint[]
-  /** Median hourly success share over the 7 days before the chart; null without history. */
+  /** Median hourly success share over the 7 days before the chart; null under MIN_BASELINE_HOURS hours. */
   baseline: number | null
 }
 
@@ -173,7 +173,11 @@ export async function loadRegionCharts(sql: Sql, config: VigilConfig, now: Date)
     const history = mine
       .filter((row) => row.start.getTime() < chartStart && row.samples > 0)
       .map((row) => row.share)
-    charts.set(region.name, { chart, baseline: median(history) })
+    // Fewer hours than detection trusts are no baseline (MIN_BASELINE_HOURS), not a median of one or two.
+    charts.set(region.name, {
+      chart,
+      baseline: history.length >= MIN_BASELINE_HOURS ? median(history) : null,
+    })
   }
   return charts
 }

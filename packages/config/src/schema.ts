@@ -223,6 +223,14 @@ const thresholdsSchema = z.strictObject({
       minVantages: positiveInt().default(1),
       minSamples: positiveInt().default(6),
       requireControlFailure: z.boolean().default(true),
+      // A country-wide blackout needs several regions (or networks) to agree, never one region's series.
+      country: z
+        .strictObject({
+          minRegions: z.number().int().min(2).default(2),
+          minRegionShare: fraction().optional(),
+          minNetworks: z.number().int().min(2).default(2),
+        })
+        .prefault({}),
     })
     .prefault({}),
   blocking: z

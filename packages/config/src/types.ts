@@ -255,6 +255,12 @@ export interface Thresholds {
     minVantages: number
     minSamples: number
     requireControlFailure: boolean
+    /**
+     * When a blackout is country-wide, never from one region alone: at least `minRegions` (>= 2) regions
+     * with a confirmed blackout; or, with `minRegionShare`, two or more that are that share of the regions
+     * with data; or `minNetworks` (>= 2) in-country networks dark across two or more regions.
+     */
+    country: { minRegions: number; minRegionShare?: number; minNetworks: number }
   }
   blocking: {
     /**

@@ -3,9 +3,19 @@ export {
   type BlackoutInput,
   type BlackoutResult,
   baselineOf,
+  DEFAULT_COUNTRY_RULE,
   detectBlackouts,
   MIN_BASELINE_BUCKETS,
 } from './blackout.js'
+export {
+  type DecisionRow,
+  decideRegion,
+  type InsideView,
+  type OthersView,
+  type OutsideInView,
+  REGION_DECISION_TABLE,
+  type RegionOutcome,
+} from './blackout-table.js'
 export {
   decideIncident,
   type IncidentDecision,

@@ -80,6 +80,20 @@ export interface BlackoutThresholds {
   minVantages: number
   minSamples: number
   requireControlFailure: boolean
+  /** When a country-wide blackout may be called; DEFAULT_COUNTRY_RULE when absent. */
+  country?: CountryRule
+}
+
+/**
+ * What a country-wide blackout needs: never one region's series alone. Either at least `minRegions`
+ * regions (2 or more) with a confirmed blackout; or, when `minRegionShare` is set, at least two regions
+ * with a confirmed blackout that are that share (0..1) of the regions with data; or at least
+ * `minNetworks` in-country networks (AS numbers, 2 or more) dark across two or more regions.
+ */
+export interface CountryRule {
+  minRegions: number
+  minRegionShare?: number
+  minNetworks: number
 }
 
 export interface DetectionSettings {

@@ -19,14 +19,24 @@ const bookkeeping = {
 export const targetTallySchema = z.object({ failing: z.number(), total: z.number() })
 export type TargetTally = z.infer<typeof targetTallySchema>
 
+/**
+ * Hours of history a scope needs before its baseline (the median share of those hours) is trusted. Fewer,
+ * and detection has no baseline: it decides on evidence that needs none, and messages say so.
+ */
+export const MIN_BASELINE_HOURS = 3
+
 export const blackoutEvidenceSchema = z.looseObject({
   /** Share of successful probe series in the window, 0..1. */
   share: z.number(),
-  /** The scope's usual share (median of past hours), 0..1; 1 when there is no history. */
-  baseline: z.number(),
+  /**
+   * The scope's usual share (median of past hours), 0..1; null while fewer than MIN_BASELINE_HOURS hours
+   * of history exist (older incidents stored 1, an assumed full availability, with baselineHours below 3).
+   */
+  baseline: z.number().nullable(),
   /** Hours of history behind the baseline; 0 means none. */
   baselineHours: z.number(),
-  ratio: z.number(),
+  /** share / baseline; null without a baseline. */
+  ratio: z.number().nullable(),
   series: z.number(),
   failingSeries: z.number(),
   failingTargets: names,
@@ -54,6 +64,25 @@ export const blackoutEvidenceSchema = z.looseObject({
   failures: counts,
   confirmed: z.boolean(),
   silentVantages: names,
+  /** The decision-table row behind the verdict (packages/detect REGION_DECISION_TABLE), e.g. `R2`. */
+  verdict: z.string().optional(),
+  /** The kinds of evidence that agree (in_country_dark, outside_in_failing, others_dark_or_silent, ...). */
+  evidenceKinds: names.optional(),
+  /** Kinds of evidence that speak against it (in_country_up, outside_in_answering). */
+  contraryKinds: names.optional(),
+  /** Set on a blackout of a region's mobile networks while its fixed networks stay up. */
+  mobileOnly: z.boolean().optional(),
+  /** The network type a blackout is limited to (`mobile`), when it is limited to one. */
+  networkType: z.string().optional(),
+  /** In-country vantages failing everything or silent, and those still up, as `id (ASn, type)`. */
+  darkVantages: names.optional(),
+  upVantages: names.optional(),
+  /** Networks (`AS<n> <type>`) dark and still up in the scope. */
+  darkNetworks: names.optional(),
+  upNetworks: names.optional(),
+  /** For a country-wide blackout: the regions with a confirmed blackout, and how many regions had data. */
+  darkRegions: names.optional(),
+  regionsWithData: z.number().optional(),
   ...bookkeeping,
 })
 export type BlackoutEvidence = z.infer<typeof blackoutEvidenceSchema>
@@ -142,6 +171,16 @@ export const monitorOfflineEvidenceSchema = z.looseObject({
   controlGroup: z.string().nullable().optional(),
   controlFailing: z.number(),
   controlSeries: z.number(),
+  /** The vantage's region, when it has one. */
+  region: z.string().nullable().optional(),
+  /**
+   * Whether other evidence (outside-in probes of the region answering, another vantage there still up)
+   * rules out a blackout of the region; false when nothing could tell either way.
+   */
+  blackoutRuledOut: z.boolean().optional(),
+  /** The decision-table row and the reason in words. */
+  verdict: z.string().optional(),
+  why: z.string().optional(),
   ...bookkeeping,
 })
 export type MonitorOfflineEvidence = z.infer<typeof monitorOfflineEvidenceSchema>

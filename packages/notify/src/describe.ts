@@ -5,6 +5,7 @@ import {
   type BlackoutEvidence,
   type BlockedService,
   type DetentionCount,
+  MIN_BASELINE_HOURS,
   readEvidence,
   type ServiceBlockingEvidence,
   type SlowTarget,
@@ -179,12 +180,19 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
     }
     case 'monitor_offline': {
       const e = read.evidence
-      return [
+      const lines: EvidenceLine[] = [
         {
           label: 'Control targets',
           value: `${e.controlFailing} of ${e.controlSeries} failing${e.controlGroup ? ` (${e.controlGroup})` : ''}`,
         },
       ]
+      if (e.blackoutRuledOut === false)
+        lines.push({
+          label: 'Blackout',
+          value: `could not be ruled out${e.region ? ` in ${e.region}` : ''}${e.why ? `: ${e.why}` : ''}`,
+        })
+      else if (e.blackoutRuledOut === true && e.why) lines.push({ label: 'Not a blackout', value: e.why })
+      return lines
     }
   }
 }
@@ -256,15 +264,29 @@ function throttlingLines(e: ThrottlingEvidence): EvidenceLine[] {
 
 function blackoutLines(e: BlackoutEvidence): EvidenceLine[] {
   const lines: EvidenceLine[] = []
-  // Without enough history the detector assumes full availability; say so rather than claim a norm.
-  const against =
-    e.baselineHours === 0
-      ? `(no history yet: compared with ${percent(e.baseline)})`
-      : `against ${percent(e.baseline)} normally`
+  // Without enough history there is no baseline to compare with; say so rather than claim a norm. Older
+  // evidence stored an assumed 1 with fewer than MIN_BASELINE_HOURS hours behind it: the same holds.
+  const baseline = e.baselineHours >= MIN_BASELINE_HOURS ? e.baseline : null
+  const hours = `${e.baselineHours} ${e.baselineHours === 1 ? 'hour' : 'hours'} of history`
   lines.push({
     label: 'Successful probes',
-    value: `${percent(e.share)} of probes succeed ${against} (${e.ratio.toFixed(2)} of baseline)`,
+    value:
+      baseline === null
+        ? `${percent(e.share)} of probes succeed; no baseline yet (${hours})`
+        : `${percent(e.share)} of probes succeed against ${percent(baseline)} normally (${(e.ratio ?? e.share / baseline).toFixed(2)} of baseline)`,
   })
+  if (e.mobileOnly) {
+    lines.push({ label: 'Networks', value: 'mobile networks dark, fixed networks up' })
+    if (e.darkNetworks?.length) lines.push({ label: 'Dark networks', value: list(e.darkNetworks) })
+    if (e.upNetworks?.length) lines.push({ label: 'Networks still up', value: list(e.upNetworks) })
+  }
+  if (e.darkRegions?.length)
+    lines.push({
+      label: `Regions dark (${e.darkRegions.length})`,
+      value: `${list(e.darkRegions)}${e.regionsWithData !== undefined ? ` of ${e.regionsWithData} with data` : ''}`,
+    })
+  if (e.darkVantages?.length) lines.push({ label: 'Vantages dark or silent', value: list(e.darkVantages) })
+  if (e.upVantages?.length) lines.push({ label: 'Vantages still up', value: list(e.upVantages) })
   lines.push({ label: 'Failing probe series', value: `${e.failingSeries} of ${e.series}` })
   if (e.failingTargets.length > 0)
     lines.push({ label: `Targets affected (${e.failingTargets.length})`, value: list(e.failingTargets) })

@@ -13,6 +13,7 @@ export function detectionSettings(config: VigilConfig): DetectionSettings {
       minVantages: t.blackout.minVantages,
       minSamples: t.blackout.minSamples,
       requireControlFailure: t.blackout.requireControlFailure,
+      country: { ...t.blackout.country },
     },
     blocking: { ...t.blocking },
     throttling: {
