@@ -101,7 +101,8 @@ interface RegionView {
  * share is back above resolveAbove of it).
  */
 export function detectBlackouts(input: BlackoutInput): BlackoutResult {
-  const { samples, settings, now } = input
+  const { settings, now } = input
+  const samples = input.samples.map((s) => (reachedNetwork(s) ? { ...s, ok: true } : s))
   const vantages = vantageViews(samples, input.liveness, settings, now)
   const signals: Signal[] = []
   const victims = new Set<string>()
@@ -671,4 +672,17 @@ function offlineSignal(
       ...extra,
     } satisfies MonitorOfflineEvidence,
   }
+}
+
+/**
+ * A probe that failed but reached the network: a block page answered (`http_blockpage`, the transport
+ * worked) or a body was still arriving when the timeout hit (`timeoutPhase: 'body'` with bytes flowing).
+ * Such a series is blocking or throttling, which the service detectors judge; for a blackout it is
+ * connectivity, so it counts as reached.
+ */
+export function reachedNetwork(sample: SeriesSample): boolean {
+  if (sample.ok) return false
+  if (sample.failure === 'http_blockpage') return true
+  const rate = sample.transferBytesPerSecond
+  return sample.timeoutPhase === 'body' && typeof rate === 'number' && Number.isFinite(rate) && rate > 0
 }

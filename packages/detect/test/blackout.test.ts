@@ -679,3 +679,71 @@ describe('a vantage that fails everything and then falls silent', () => {
     }
   })
 })
+
+describe('failures that reached the network', () => {
+  it('block pages and bodies still arriving at the timeout are connectivity, never a blackout', () => {
+    for (const variant of VARIANTS) {
+      for (const reached of ['block page', 'dripping body'] as const) {
+        const almaty: VantageSpec[] = [
+          { id: 'kz-almaty-1', region: 'Almaty', state: 'up' },
+          { id: 'kz-almaty-2', region: 'Almaty', state: 'up' },
+        ]
+        const healthy = shymkent(variant)
+        // Every series of both Almaty vantages, controls included, and every endpoint probed from abroad
+        // fails, but each one reached a server: a block page answered, or a body was arriving.
+        const touched = (s: SeriesSample): SeriesSample =>
+          reached === 'block page'
+            ? { ...s, kind: 'http', ok: false, failure: 'http_blockpage', blockPage: 'kz-ministry' }
+            : {
+                ...s,
+                kind: 'http',
+                ok: false,
+                failure: 'generic_timeout_error',
+                timeoutPhase: 'body',
+                transferBytesPerSecond: 16_000,
+              }
+        const samples = [
+          ...almaty.flatMap((v) => inCountry(v, variant)).map(touched),
+          ...healthy.samples,
+          ...outside('Almaty', 'answering', variant).map((s) =>
+            s.purpose === 'outside_in' ? touched(s) : s,
+          ),
+        ]
+        const { signals, offlineVantages } = detectBlackouts({
+          country: 'KZ',
+          samples,
+          history: [],
+          liveness: liveness([...almaty, ...healthy.vantages]),
+          settings,
+          now,
+        })
+        expect(firing(signals), `${reached}, ${variant.kinds.join('+')}`).toEqual([])
+        expect([...offlineVantages]).toEqual([])
+      }
+    }
+  })
+
+  it('a timeout with no byte of the body received still counts as a failure', () => {
+    const variant = VARIANTS[0]!
+    const almaty: VantageSpec[] = [{ id: 'kz-almaty-1', region: 'Almaty', state: 'dark' }]
+    const healthy = shymkent(variant)
+    const stalled = (s: SeriesSample): SeriesSample => ({
+      ...s,
+      timeoutPhase: 'body',
+      transferBytesPerSecond: 0,
+    })
+    const { signals } = detectBlackouts({
+      country: 'KZ',
+      samples: [
+        ...inCountry(almaty[0]!, variant).map(stalled),
+        ...healthy.samples,
+        ...outside('Almaty', 'failing', variant),
+      ],
+      history: [],
+      liveness: liveness([...almaty, ...healthy.vantages]),
+      settings,
+      now,
+    })
+    expect(firing(signals)).toEqual(['blackout|region|Almaty critical'])
+  })
+})
