@@ -21,6 +21,7 @@ import {
   identifier,
   instant,
   ipAddress,
+  ipAddressOrBlock,
   localDateTime,
   mailbox,
   nonEmptyText,
@@ -372,6 +373,8 @@ const apiSchema = z.strictObject({
   ingestRateLimit: positiveInt().default(120),
   // Failed authentications per client address and minute before the api answers 429.
   authFailuresPerMinute: positiveInt().max(10_000).default(10),
+  // Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks); none by default.
+  trustProxy: z.array(ipAddressOrBlock()).max(100).default([]),
   // A second address serving only GET /metrics without a key, for a scraper on a private network.
   metricsListen: z.strictObject({ host: host(), port: z.number().int().min(0).max(65_535) }).optional(),
   // How long a browser session of the board lasts after logging in with an API key.

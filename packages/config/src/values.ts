@@ -129,6 +129,20 @@ export function ipAddress() {
   )
 }
 
+/** An IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
+export function ipAddressOrBlock() {
+  return convert<string>((value) => {
+    if (typeof value !== 'string') return expected('an IP address or a CIDR block', value)
+    const [address = '', prefix, ...rest] = value.trim().split('/')
+    const family = isIP(address)
+    const bits = family === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)
+    return family !== 0 && prefixOk && rest.length === 0
+      ? { value: value.trim() }
+      : expected('an IP address or a CIDR block', value)
+  })
+}
+
 export const port = () => z.number().int().min(1).max(65_535)
 
 export function asn() {

@@ -233,6 +233,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       silenceAfterMs: config.thresholds.silenceAfter,
       config,
       authFailuresPerMinute: config.api.authFailuresPerMinute,
+      trustProxy: config.api.trustProxy,
     }
     const app = await buildApp({ ...appDeps, routes: runs('api') ? 'all' : 'health' })
     stops.push({ name: 'api', stop: () => app.close() })
