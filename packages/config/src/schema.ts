@@ -33,6 +33,7 @@ import {
   textEncoding,
   timeZone,
   url,
+  visibleText,
 } from './values.js'
 
 const SECOND = 1_000
@@ -47,19 +48,19 @@ const vantageSchema = z.strictObject({
   id: identifier(),
   role: z.enum(VANTAGE_ROLES),
   country: countryCode(),
-  region: nonEmptyText().optional(),
+  region: visibleText().optional(),
   network: z.strictObject({
     asn: asn(),
-    name: nonEmptyText().optional(),
+    name: visibleText().optional(),
     type: z.enum(NETWORK_TYPES).default('unknown'),
   }),
 })
 
 const regionSchema = z.strictObject({
-  name: nonEmptyText(),
+  name: visibleText(),
   country: countryCode().optional(),
   timeZone: timeZone(),
-  aliases: z.array(nonEmptyText()).default([]),
+  aliases: z.array(visibleText()).default([]),
 })
 
 const dnsSchema = z.strictObject({

@@ -1,6 +1,7 @@
 // Schemas for the kinds of value the config file holds (durations, sizes, URLs, hosts, hashes, local
 // times), each with an error message that says what was expected and what was found.
 import { isIP } from 'node:net'
+import { invisibleCharacter } from '@vigil/model'
 import { z } from 'zod'
 import { parseByteSize, parseDuration } from './units.js'
 
@@ -56,6 +57,22 @@ export function byteSize() {
 }
 
 export const nonEmptyText = () => z.string().trim().min(1)
+
+/**
+ * A name people read in alerts, lists and reports (a region and its aliases, a vantage's region or
+ * network): non-empty text without invisible or bidirectional control characters (`invisibleCharacter`
+ * in @vigil/model says which class), so two names that look the same are the same.
+ */
+export const visibleText = () =>
+  nonEmptyText().superRefine((value, ctx) => {
+    const found = invisibleCharacter(value)
+    if (found) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `holds the invisible or bidirectional control character ${found}`,
+      })
+    }
+  })
 
 /** Names that end up in metric labels and URLs: no spaces, no punctuation beyond `.`, `_`, `-`. */
 export const identifier = () =>
