@@ -70,6 +70,8 @@ export const CLOCK_SKEW_TOLERANCE_MS = 30_000
 
 // The config's default `store.retention.measurements`, for an api built without a config.
 const DEFAULT_MEASUREMENT_RETENTION_MS = 180 * 24 * 3_600_000
+// Stale records named one by one in the quarantine's error; the rest are counted.
+const STALE_NAMED = 10
 
 export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, options) => {
   const { store } = options
@@ -150,24 +152,32 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
       const outsideIn = await outsideInRegions(store.sql, batch.measurements)
       // A measurement older than the retention of measurements is history the store no longer keeps: stored,
       // it would rewrite a past already reported and the baselines built on it (and the retention job would
-      // delete it). It is quarantined with an error naming it, and counted, so the agent does not send it again.
+      // delete it). It is counted as quarantined, so the agent does not send it again, and the request's
+      // stale records go to the quarantine as one row (one per request, not per record: a flood of them
+      // costs a bounded number of rows) whose error names them.
       const retentionMs = options.config?.store.retention.measurements ?? DEFAULT_MEASUREMENT_RETENTION_MS
       const oldest = receivedAt.getTime() - retentionMs
       const stale = batch.measurements.flatMap((m, index) =>
         Date.parse(m.measuredAt) < oldest ? [{ m, index }] : [],
       )
       if (stale.length > 0) {
-        await quarantineRows(
-          store.sql,
-          stale.map(({ m, index }) => ({
+        const named = stale
+          .slice(0, STALE_NAMED)
+          .map(
+            ({ m, index }) =>
+              `body/measurements/${index} (id ${storableText(m.id, 200)}, measuredAt ${m.measuredAt})`,
+          )
+        const more = stale.length > STALE_NAMED ? ` and ${stale.length - STALE_NAMED} more` : ''
+        await quarantineRows(store.sql, [
+          {
             table: 'measurements',
             source: `agent:${vantageId}`,
             error: new Error(
-              `body/measurements/${index} (id ${storableText(m.id, 200)}): measuredAt ${m.measuredAt} is older than the ${Math.round(retentionMs / 86_400_000)} days measurements are kept (store.retention.measurements); not stored`,
+              `${named.join(', ')}${more}: older than the ${Math.round(retentionMs / 86_400_000)} days measurements are kept (store.retention.measurements); not stored`,
             ),
-            row: m,
-          })),
-        )
+            row: stale.map(({ m }) => m),
+          },
+        ])
         if (registry) createWriteMetrics(registry, 'measurements').quarantined(stale.length)
         request.log.warn(
           { vantageId, stale: stale.length, first: storableText(stale[0]!.m.id, 200) },
