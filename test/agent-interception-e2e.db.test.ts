@@ -352,7 +352,7 @@ describe('an agent behind an intercepting proxy', () => {
       spool.append([
         {
           id: `${AGENT}:before-upgrade`,
-          measuredAt: new Date(Date.UTC(2019, 6, 6, 4, 0)).toISOString(),
+          measuredAt: new Date(Date.now() - 3_600_000).toISOString(),
           vantage: AGENT,
           target: 'site',
           kind: 'tls',

@@ -34,7 +34,7 @@ const ENDPOINTS = ['gov', 'isp', 'news'] as const
 
 beforeAll(async () => {
   smtp = await startSmtp()
-  database = await createTestDatabase({ migrated: false })
+  database = await createTestDatabase({ migrated: true })
   for (const city of Object.keys(CITIES)) {
     for (const name of AGENT_TARGETS) sites[`${city}-${name}`] = await switchableSite(`${city} ${name}`)
     for (const name of ENDPOINTS) sites[`${city}-${name}`] = await switchableSite(`${city} ${name}`)

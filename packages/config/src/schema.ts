@@ -22,6 +22,7 @@ import {
   identifier,
   instant,
   ipAddress,
+  ipAddressOrBlock,
   localDateTime,
   mailbox,
   nonEmptyText,
@@ -33,6 +34,7 @@ import {
   textEncoding,
   timeZone,
   url,
+  visibleText,
 } from './values.js'
 
 const SECOND = 1_000
@@ -47,19 +49,19 @@ const vantageSchema = z.strictObject({
   id: identifier(),
   role: z.enum(VANTAGE_ROLES),
   country: countryCode(),
-  region: nonEmptyText().optional(),
+  region: visibleText().optional(),
   network: z.strictObject({
     asn: asn(),
-    name: nonEmptyText().optional(),
+    name: visibleText().optional(),
     type: z.enum(NETWORK_TYPES).default('unknown'),
   }),
 })
 
 const regionSchema = z.strictObject({
-  name: nonEmptyText(),
+  name: visibleText(),
   country: countryCode().optional(),
   timeZone: timeZone(),
-  aliases: z.array(nonEmptyText()).default([]),
+  aliases: z.array(visibleText()).default([]),
 })
 
 const dnsSchema = z.strictObject({
@@ -387,6 +389,8 @@ const apiSchema = z.strictObject({
   ingestRateLimit: positiveInt().default(120),
   // Failed authentications per client address and minute before the api answers 429.
   authFailuresPerMinute: positiveInt().max(10_000).default(10),
+  // Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks); none by default.
+  trustProxy: z.array(ipAddressOrBlock()).max(100).default([]),
   // A second address serving only GET /metrics without a key, for a scraper on a private network.
   metricsListen: z.strictObject({ host: host(), port: z.number().int().min(0).max(65_535) }).optional(),
   // How long a browser session of the board lasts after logging in with an API key.

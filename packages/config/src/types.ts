@@ -375,6 +375,12 @@ export interface ApiSettings {
   ingestRateLimit: number
   /** Failed authentications a client address may make per minute before it gets 429. */
   authFailuresPerMinute: number
+  /**
+   * Addresses or CIDR blocks of the reverse proxies in front of the api. A request whose connection comes
+   * from one of them is taken to be from the client X-Forwarded-For names (for the failed-authentication
+   * limit and the logs); empty: the connection's own address, always.
+   */
+  trustProxy: string[]
   /** Where GET /metrics is served without a key (and nothing else); absent: no such listener. */
   metricsListen: { host: string; port: number } | undefined
   /** Milliseconds a board session lasts after logging in with an API key. */

@@ -230,6 +230,14 @@ describe('checks across keys', () => {
     ])
   })
 
+  it('a region name or alias holding an invisible or bidirectional control character', () => {
+    const issues = issuesOf(withLine(15, '    aliases: [Актау, "Ак\u202Eтау", "Aq\u200Btau"]'))
+    expect(issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([
+      [15, 'regions[1].aliases[1]', 'holds the invisible or bidirectional control character U+202E'],
+      [15, 'regions[1].aliases[2]', 'holds the invisible or bidirectional control character U+200B'],
+    ])
+  })
+
   it('an alias claimed by two regions', () => {
     const issues = issuesOf(withLine(15, '    aliases: [Актау, Алматы]'))
     expect(issues).toEqual([

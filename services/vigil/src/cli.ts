@@ -1,7 +1,7 @@
 // Parses `vigil <command> [options]` and runs the command. Returns the exit code instead of exiting, so
 // tests can call it in-process.
 import { parseArgs } from 'node:util'
-import { describeError } from '@vigil/errors'
+import { describeError, isVigilError } from '@vigil/errors'
 import { USAGE as AGENT_TOKEN_USAGE } from './commands/agent-token-usage.js'
 
 export interface CliIo {
@@ -142,7 +142,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return await command.run({ args, env, io })
   } catch (error) {
     io.stderr(`vigil ${name}: ${describeError(error)}\n`)
-    return 1
+    // An option the api refused is a usage error, as one the command refuses itself.
+    return isVigilError(error, 'BAD_OPTION') ? 2 : 1
   }
 }
 
