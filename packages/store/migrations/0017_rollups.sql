@@ -7,9 +7,10 @@
 --   probes. Histogram bucket i holds durations d (ms) with floor(16 * log2(d)) = i, d clamped to
 --   [2^-10, 2^25] ms: each bucket is 2^(1/16) wide (4.4 %), so hours add up exactly and a percentile read
 --   as its bucket's geometric middle is within 2^(1/32) (2.2 %) of the exact one.
--- rollup_vantage_hourly: one row per hour, vantage and measurement region (successes, total, failures),
---   from which the region, country and network scopes are summed at read time under the vantage's
---   registered role and AS number, as the raw reads do.
+-- rollup_vantage_hourly: for each hour, one row per five-minute slot, vantage and measurement region
+--   (successes, total, failures), from which the region, country and network scopes are summed at read
+--   time under the vantage's registered role and AS number, as the raw reads do; the slots serve the rally
+--   report's five-minute buckets.
 -- rollup_dirty_hours: hours whose raw rows changed since they were last rolled up. Every insert into
 --   measurements marks its hours (a statement trigger, so agents' uploads, imports and COPY alike); a late
 --   upload for an old hour marks it again and the rollup job rolls it once more.
@@ -29,6 +30,8 @@ create index rollup_series_hourly_hour on rollup_series_hourly (hour);
 
 create table rollup_vantage_hourly (
   hour timestamptz not null,
+  -- The five-minute slot of the hour (aligned to the Unix epoch, as the report's buckets are).
+  slot timestamptz not null,
   vantage_id text not null,
   region text,
   ok integer not null,
@@ -36,6 +39,7 @@ create table rollup_vantage_hourly (
   failures jsonb not null default '{}'::jsonb
 );
 create index rollup_vantage_hourly_hour on rollup_vantage_hourly (hour);
+create index rollup_vantage_hourly_region_slot on rollup_vantage_hourly (region, slot);
 
 create table rollup_dirty_hours (
   hour timestamptz primary key,
@@ -62,3 +66,7 @@ for each statement execute function rollup_mark_dirty_hours();
 insert into rollup_dirty_hours (hour)
 select distinct date_trunc('hour', measured_at, 'UTC') from measurements
 on conflict (hour) do nothing;
+
+-- A vantage's liveness is its newest received measurement: with this index that is the first entry of a
+-- backward scan rather than a read of every row of the baseline period.
+create index measurements_vantage_received on measurements (vantage_id, received_at);

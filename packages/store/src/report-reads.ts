@@ -4,7 +4,8 @@ import { OWN_MEASUREMENT_SOURCES } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
 import { rawPart, rolledPart, rollupSpan } from './rollups.js'
 
-const DAY = 86_400_000
+// The rollups' five-minute slots.
+const SLOT_SECONDS = 300
 const OWN_SOURCES = [...OWN_MEASUREMENT_SOURCES] as string[]
 
 type Db = Sql | TransactionSql
@@ -20,8 +21,8 @@ export interface RegionBucketRow {
  * Vigil's own measurements (the local prober's and every agent's; imported OONI rows are reported apart)
  * for `regions` in [from, to), counted per region and bucket of `bucketSeconds`
  * (buckets aligned to the Unix epoch, so 5-minute buckets start on :00, :05, ...).
- * A range longer than a day in whole-hour buckets reads the hourly rollups for its closed, rolled-up hours
- * and raw rows for the rest (`rollups: false` reads only raw rows); the counts are the same either way.
+ * Buckets of whole five-minute slots read the rollups for the closed, rolled-up hours of the range and raw
+ * rows for the rest (`rollups: false` reads only raw rows); the counts are the same either way.
  */
 export async function regionAvailabilityBuckets(
   sql: Db,
@@ -32,8 +33,7 @@ export async function regionAvailabilityBuckets(
   options: { rollups?: boolean } = {},
 ): Promise<RegionBucketRow[]> {
   if (regions.length === 0) return []
-  const hourly = bucketSeconds % 3600 === 0 && to.getTime() - from.getTime() > DAY
-  if (!hourly || options.rollups === false) {
+  if (bucketSeconds % SLOT_SECONDS !== 0 || options.rollups === false) {
     return sql<RegionBucketRow[]>`
       select region,
              to_timestamp(floor(extract(epoch from measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
@@ -46,16 +46,17 @@ export async function regionAvailabilityBuckets(
   }
   const span = rollupSpan(from, to, true)
   return sql<RegionBucketRow[]>`
-    select x.region, to_timestamp(floor(extract(epoch from x.hour) / ${bucketSeconds}) * ${bucketSeconds}) as start,
-           sum(x.ok)::int as ok, sum(x.total)::int as total
+    select x.region, x.start, sum(x.ok)::int as ok, sum(x.total)::int as total
     from (
-      select m.region, date_trunc('hour', m.measured_at, 'UTC') as hour,
+      select m.region,
+             to_timestamp(floor(extract(epoch from m.measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
              count(*) filter (where m.ok) as ok, count(*) as total
       from ${rawPart(sql, span)} m
       where m.region in ${sql(regions as string[])}
       group by 1, 2
       union all
-      select r.region, r.hour, r.ok, r.total
+      select r.region, to_timestamp(floor(extract(epoch from r.slot) / ${bucketSeconds}) * ${bucketSeconds}),
+             r.ok, r.total
       from rollup_vantage_hourly r
       where r.region in ${sql(regions as string[])} and ${rolledPart(sql, span)}
     ) x

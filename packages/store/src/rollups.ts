@@ -1,5 +1,5 @@
 // Hourly rollups of Vigil's own measurements (migration 0017): per series (vantage, target, kind) and per
-// vantage, for each closed hour: successes, total, failures by OONI failure string and a fixed-bucket
+// vantage (in five-minute slots), for each closed hour: successes, total, failures by OONI failure string and a fixed-bucket
 // histogram of the durations of successful probes. Every insert marks its hours dirty (a trigger);
 // `rollUpDirtyHours` rolls closed dirty hours from the raw rows. Reads over long ranges combine the rollups
 // of clean hours with the raw rows of the rest (the partial hours at either end, the current hour and any
@@ -175,15 +175,16 @@ async function rollUpHour(tx: TransactionSql, hour: Date, version: string): Prom
     ) g
     group by vantage_id, target_id, kind, region`
   await tx`
-    insert into rollup_vantage_hourly (hour, vantage_id, region, ok, total, failures)
-    select ${hour}, vantage_id, region, coalesce(sum(n) filter (where ok), 0)::int, sum(n)::int,
+    insert into rollup_vantage_hourly (hour, slot, vantage_id, region, ok, total, failures)
+    select ${hour}, slot, vantage_id, region, coalesce(sum(n) filter (where ok), 0)::int, sum(n)::int,
            coalesce(jsonb_object_agg(failure, n) filter (where failure is not null), '{}'::jsonb)
     from (
-      select vantage_id, region, ok, failure, count(*)::int as n
+      select to_timestamp(floor(extract(epoch from measured_at) / 300) * 300) as slot, vantage_id, region, ok,
+             failure, count(*)::int as n
       from measurements
       where measured_at >= ${hour} and measured_at < ${end} and source in ${tx(OWN_SOURCES)}
-      group by 1, 2, 3, 4
+      group by 1, 2, 3, 4, 5
     ) g
-    group by vantage_id, region`
+    group by slot, vantage_id, region`
   await tx`delete from rollup_dirty_hours where hour = ${hour} and version = ${version}::bigint`
 }
