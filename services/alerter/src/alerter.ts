@@ -86,7 +86,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       hourlyScopeShares(sql, config.country, baselineStart, windowStart),
       vantageLiveness(sql, baselineStart),
       durationMedians(sql, windowStart, at),
-      durationMedians(sql, baselineStart, windowStart, { rollups: true }),
+      durationMedians(sql, baselineStart, windowStart),
       queryIncidents(sql, { kind: 'blackout', from: baselineStart, to: windowStart, limit: 10_000 }),
     ])
     // Hours that were already part of a blackout would drag the baseline down: leave them out.
