@@ -1,7 +1,7 @@
 // Blackouts per region (full or mobile-only), network and country, and monitors whose own connection is
 // down, told apart on evidence (blackout-table.ts). Each region is read three ways without any baseline:
 // its in-country vantages (failing everything, controls included, or up), outside-in probes of its
-// endpoints from outside vantages whose own controls answer, and its other vantages (dark or silent). A
+// endpoints from outside vantages whose own connection works, and its other vantages (dark or silent). A
 // baseline (the median hourly share of the scope over past days) is used only where one exists: it never
 // makes a blackout on its own, and without MIN_BASELINE_BUCKETS hours of history evidence says so (null).
 import {
@@ -393,12 +393,18 @@ function regionView(
         ? 'dark_or_silent'
         : 'none'
 
-  // Outside-in probes count only from outside vantages whose own controls answer.
+  // Outside-in probes count only from outside vantages whose own connection is shown to work: their
+  // controls answer, or, for one that probes no control target, something outside this region answers it
+  // (another region's endpoints): a blackout must not be missed because the vantage abroad has no controls.
+  const reachesElsewhere = (vantageId: string) =>
+    samples.some((s) => s.vantageId === vantageId && s.ok && s.region !== region)
+  const trusted = (vantageId: string) => {
+    const view = vantages.get(vantageId)
+    if (view === undefined) return false
+    return view.state === 'up' || (view.controlSeries === 0 && reachesElsewhere(vantageId))
+  }
   const outside = regionSamples.filter(
-    (s) =>
-      s.purpose === 'outside_in' &&
-      s.vantageRole !== 'in_country' &&
-      vantages.get(s.vantageId)?.state === 'up',
+    (s) => s.purpose === 'outside_in' && s.vantageRole !== 'in_country' && trusted(s.vantageId),
   )
   const failing = outside.filter((s) => !s.ok)
   const failingTargets = new Set(failing.map((s) => s.targetId)).size

@@ -747,3 +747,52 @@ describe('failures that reached the network', () => {
     expect(firing(signals)).toEqual(['blackout|region|Almaty critical'])
   })
 })
+
+describe('an outside vantage that probes no control target', () => {
+  const variant = VARIANTS[0]!
+  const endpointsOnly = (region: string, state: 'failing' | 'answering') =>
+    outside(region, state, variant).filter((s) => s.purpose === 'outside_in')
+
+  it("counts as outside-in evidence while another region's endpoints answer it", () => {
+    const almaty: VantageSpec[] = [{ id: 'kz-almaty-1', region: 'Almaty', state: 'dark' }]
+    const healthy = shymkent(variant)
+    const { signals, offlineVantages } = detectBlackouts({
+      country: 'KZ',
+      samples: [
+        ...inCountry(almaty[0]!, variant),
+        ...inCountry(healthy.vantages[0]!, variant),
+        ...endpointsOnly('Almaty', 'failing'),
+        ...endpointsOnly('Shymkent', 'answering'),
+      ],
+      history: [],
+      liveness: liveness([...almaty, ...healthy.vantages]),
+      settings,
+      now,
+    })
+    expect(firing(signals)).toEqual(['blackout|region|Almaty critical'])
+    expect(find(signals, 'blackout|region|Almaty')!.evidence).toMatchObject({ verdict: 'R2' })
+    expect([...offlineVantages]).toEqual(['kz-almaty-1'])
+  })
+
+  it('does not, when nothing at all answers it: its own connection may be down', () => {
+    const almaty: VantageSpec[] = [{ id: 'kz-almaty-1', region: 'Almaty', state: 'dark' }]
+    const healthy = shymkent(variant)
+    const { signals } = detectBlackouts({
+      country: 'KZ',
+      samples: [
+        ...inCountry(almaty[0]!, variant),
+        ...inCountry(healthy.vantages[0]!, variant),
+        ...endpointsOnly('Almaty', 'failing'),
+        ...endpointsOnly('Shymkent', 'failing'),
+      ],
+      history: [],
+      liveness: liveness([...almaty, ...healthy.vantages]),
+      settings,
+      now,
+    })
+    expect(firing(signals)).toEqual(['monitor_offline|vantage|kz-almaty-1 warning'])
+    expect(find(signals, 'monitor_offline|vantage|kz-almaty-1')!.evidence).toMatchObject({
+      blackoutRuledOut: false,
+    })
+  })
+})

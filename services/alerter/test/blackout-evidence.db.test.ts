@@ -250,9 +250,10 @@ describe('blackout or monitor offline, through the alerter', () => {
   it('a fresh install opens nothing on its first rounds without baseline-free evidence, and says "no baseline yet" when it opens', async () => {
     let clock = minutes(0)
     const alerter = createAlerter({ config, sql: store.sql, now: () => clock })
-    // Services blocked in Almaty and two of its three endpoints down from abroad (Nur-Sultan one): well
-    // below an assumed 100%, with several targets and vantages failing, yet no baseline-free evidence.
-    const partial: Round = { down: ['facebook', 'telegram', 'almaty-gov', 'almaty-news', 'astana-news'] }
+    // Two of Almaty's three endpoints down from abroad (Nur-Sultan one): well below an assumed 100%, with
+    // several targets failing, yet no baseline-free evidence. (Services failing while the controls answer
+    // would be service blocking, which needs no baseline; that is not what this test is about.)
+    const partial: Round = { down: ['almaty-gov', 'almaty-news', 'astana-news'] }
     for (let m = 0; m < 3; m++) {
       clock = minutes(m)
       await round(minutes(m), partial)
