@@ -194,6 +194,16 @@ export {
   type RetentionTable,
 } from './retention.js'
 export {
+  bucketMiddleMs,
+  DURATION_BUCKETS_PER_DOUBLING,
+  DURATION_PERCENTILE_RELATIVE_ERROR,
+  durationBucket,
+  histogramPercentile,
+  type RollUpOptions,
+  type RollUpResult,
+  rollUpDirtyHours,
+} from './rollups.js'
+export {
   activeSilences,
   createSilence,
   deleteSilence,
