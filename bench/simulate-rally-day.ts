@@ -22,6 +22,7 @@ import {
   openStore,
   raiseIncident,
   resolveIncident,
+  rollUpDirtyHours,
   type Sql,
   upsertSources,
   upsertTargets,
@@ -264,6 +265,12 @@ export async function simulateRallyDay(sql: Sql, options: SimulationOptions = {}
   }
   await flush()
   progress(`measurements: ${measurements}`)
+  // As `vigil start`'s hourly job would have done over these days: closed hours rolled up.
+  for (;;) {
+    const step = await rollUpDirtyHours(sql, { now: seedEnd })
+    if (step.remaining === 0 || step.hours === 0) break
+  }
+  progress('hourly rollups up to date')
 
   if (options.incidents === 'alerter') {
     await replayAlerter(sql, options.config ?? (await shippedConfig()), seeded, progress)

@@ -1,10 +1,14 @@
 // An in-country agent behind an intercepting TLS proxy, with no database of its own: its certwatch chains
 // travel through the spool to the api, which judges them against the control's stored chain and raises one
-// https_interception incident; a re-sent batch stores nothing twice; bad TLS uploads store nothing.
+// https_interception incident; the central certwatch of another region, behind the same interceptor, adds
+// itself to that incident rather than opening another, and the notifier sends one email listing both
+// vantages (a later round sends nothing more); a re-sent batch stores nothing twice; bad TLS uploads store
+// nothing.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buildApp, type IngestResponse } from '@vigil/api'
+import { publicIncidentEntry } from '@vigil/board'
 import { createCertwatch } from '@vigil/certwatch'
 import { parseConfig, type VigilConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
@@ -38,6 +42,8 @@ import { freePort, waitFor } from './support/wait.js'
 const NEWS = `news.${SITE}`
 const AGENT = 'kz-almaty-agent'
 const CONTROL = 'control-de-agent'
+/** The central certwatch, in another region, behind the same interceptor. */
+const CENTRAL = 'kz-aktau-1'
 type Api = Awaited<ReturnType<typeof buildApp>>
 
 let store: TestStore
@@ -135,10 +141,28 @@ const post = (url: string, body: unknown, bearer = token) =>
   })
 
 const agentObservations = () => queryTlsObservations(store.sql, { vantage: AGENT, limit: 100 })
-const incidents = async () =>
-  (await queryIncidents(store.sql, { kind: 'https_interception', limit: 100 })).filter(
-    (incident) => incident.vantageId === AGENT,
-  )
+const incidents = () => queryIncidents(store.sql, { kind: 'https_interception', limit: 100 })
+
+/** A round of the central in-country certwatch (with the database) through the same interceptor. */
+async function centralRound(): Promise<void> {
+  const certwatch = createCertwatch({
+    config: certwatchConfig({
+      id: CENTRAL,
+      role: 'in_country',
+      region: 'Aktau',
+      targets: targets(proxy.port),
+    }),
+    sql: store.sql,
+    record: () => {},
+    ca: pki.root.pem,
+  })
+  try {
+    const checks = await certwatch.runOnce()
+    expect(checks.map((check) => check.verdict.verdict)).toEqual(['control_mismatch', 'control_mismatch'])
+  } finally {
+    await certwatch.stop()
+  }
+}
 const count = async (table: 'measurements' | 'tls_observations') =>
   (await store.sql<{ n: number }[]>`select count(*)::int as n from ${store.sql(table)}`)[0]!.n
 
@@ -186,9 +210,10 @@ describe('an agent behind an intercepting proxy', () => {
     const [incident] = await incidents()
     expect(incident).toMatchObject({
       kind: 'https_interception',
-      scopeType: 'vantage',
-      scope: AGENT,
+      scopeType: 'country',
+      scope: 'KZ',
       region: 'Almaty',
+      vantageId: AGENT,
       level: 'critical',
       state: 'firing',
     })
@@ -198,6 +223,23 @@ describe('an agent behind an intercepting proxy', () => {
       interceptorSubject: 'C=ZZ, CN=Interceptor Root',
       interceptorSpki: describeCertificate(pki.interceptorRoot.der).spkiSha256,
     })
+
+    // The central certwatch in Aktau is shown the same interceptor: the same incident, now listing both.
+    await centralRound()
+    const merged = await incidents()
+    expect(merged.map((i) => i.id)).toEqual([incident!.id])
+    expect(merged[0]).toMatchObject({ scopeType: 'country', scope: 'KZ', region: null, state: 'firing' })
+    const vantages = merged[0]!.evidence.vantages as Array<{ id: string; region: string; hosts: string[] }>
+    expect(vantages.map((v) => [v.id, v.region, v.hosts])).toEqual([
+      [AGENT, 'Almaty', [NEWS, SITE]],
+      [CENTRAL, 'Aktau', [NEWS, SITE]],
+    ])
+    // The public status page names the regions, never the vantages.
+    const entry = publicIncidentEntry(controlConfig, merged[0]!)
+    expect(entry.title).toBe('HTTPS interception: KZ (country-wide)')
+    expect(entry.lines).toContain('Regions: Aktau, Almaty')
+    expect(JSON.stringify(entry)).not.toContain(AGENT)
+    expect(JSON.stringify(entry)).not.toContain(CENTRAL)
 
     // The next stage, real too: the notifier emails the incident with the evidence the api wrote.
     const smtp = await startSmtp()
@@ -221,18 +263,29 @@ describe('an agent behind an intercepting proxy', () => {
         {},
       )
       const notifier = createNotifier({ config: mailConfig, sql: store.sql })
-      await notifier.plan()
-      await notifier.deliver()
-      await notifier.stop()
-      expect(smtp.received).toHaveLength(1)
-      const [mail] = smtp.received
-      expect(mail!.subject).toMatch(/^\[CRITICAL\] HTTPS interception: Almaty/)
-      for (const body of [mail!.text, mail!.html]) {
-        expect(body).toContain('control_mismatch')
-        expect(body).toContain(NEWS)
-        expect(body).toContain(SITE)
-        expect(body).toContain('CN=Interceptor Root')
-        expect(body).toContain(describeCertificate(pki.interceptorRoot.der).spkiSha256)
+      try {
+        await notifier.plan()
+        await notifier.deliver()
+        expect(smtp.received).toHaveLength(1)
+        const [mail] = smtp.received
+        expect(mail!.subject).toMatch(/^\[CRITICAL\] HTTPS interception: Kazakhstan \(country-wide\)/)
+        for (const body of [mail!.text, mail!.html]) {
+          expect(body).toContain('control_mismatch')
+          expect(body).toContain(NEWS)
+          expect(body).toContain(SITE)
+          expect(body).toContain('CN=Interceptor Root')
+          expect(body).toContain(describeCertificate(pki.interceptorRoot.der).spkiSha256)
+          expect(body).toContain('Seen from (2 vantages)')
+          expect(body).toContain(`${AGENT} (Almaty)`)
+          expect(body).toContain(`${CENTRAL} (Aktau)`)
+        }
+        // Both vantages see it again in later rounds: evidence updated, nothing more to send.
+        await centralRound()
+        expect(await notifier.plan()).toBe(0)
+        await notifier.deliver()
+        expect(smtp.received).toHaveLength(1)
+      } finally {
+        await notifier.stop()
       }
     } finally {
       await smtp.close()
@@ -299,7 +352,7 @@ describe('an agent behind an intercepting proxy', () => {
       spool.append([
         {
           id: `${AGENT}:before-upgrade`,
-          measuredAt: new Date(Date.UTC(2019, 6, 6, 4, 0)).toISOString(),
+          measuredAt: new Date(Date.now() - 3_600_000).toISOString(),
           vantage: AGENT,
           target: 'site',
           kind: 'tls',

@@ -4,7 +4,7 @@
 // in-country endpoints. Almaty goes dark: its agent's targets and controls stop answering, then its
 // uploads are cut, and the outside vantage's probes of Almaty's endpoints fail. Exactly one blackout email
 // for Almaty arrives, naming evidence from the agent's own measurements and from the outside vantage;
-// nothing for Shymkent. When Almaty returns, the agent's spooled measurements arrive once, one RESOLVED
+// nothing for Shymkent, no country-wide incident (one region is not the country) and no monitor offline. When Almaty returns, the agent's spooled measurements arrive once, one RESOLVED
 // email follows, and the rally report of the day shows Almaty's outage from the agent's measurements.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,7 +34,7 @@ const ENDPOINTS = ['gov', 'isp', 'news'] as const
 
 beforeAll(async () => {
   smtp = await startSmtp()
-  database = await createTestDatabase({ migrated: false })
+  database = await createTestDatabase({ migrated: true })
   for (const city of Object.keys(CITIES)) {
     for (const name of AGENT_TARGETS) sites[`${city}-${name}`] = await switchableSite(`${city} ${name}`)
     for (const name of ENDPOINTS) sites[`${city}-${name}`] = await switchableSite(`${city} ${name}`)
@@ -307,6 +307,16 @@ it('an Almaty blackout seen by its own agent and from abroad: one email, one res
     incidents: Array<{ region: string | null; scopeType: string }>
   }
   expect(firing.incidents.filter((i) => i.scopeType === 'region').map((i) => i.region)).toEqual(['Almaty'])
+  // One region's series never make a country-wide blackout: that needs two regions (or networks) to agree.
+  expect(firing.incidents.filter((i) => i.scopeType === 'country')).toEqual([])
+  // The dark agent is a victim of the blackout, never a monitor offline: none fired.
+  const offline = (await (await vigil.get(`/v1/incidents?kind=monitor_offline`)).json()) as {
+    incidents: Array<{ scope: string; firingAt: string | null }>
+  }
+  expect(offline.incidents.filter((i) => i.firingAt !== null)).toEqual([])
+  // A fresh install has no baseline: the email says so rather than claim a norm.
+  expect(alert.text).toContain('no baseline yet')
+  expect(alert.text).not.toContain('normally')
   console.log(`dark to email: ${(darkToEmailMs / 1000).toFixed(1)} s`)
 
   // The agent keeps measuring into its spool while cut off; its silence shows.

@@ -1,4 +1,5 @@
-// Every metric the dashboards and the alert rules query is one a running Vigil really exports.
+// Every metric the dashboards and the alert rules query is one a running Vigil really exports, and every
+// counter an alert rule watches for events has its series from the start.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,7 +16,8 @@ it('exports every metric the dashboards and rules use', async () => {
   const file = path.join(dir, 'vigil.yaml')
   writeFileSync(
     file,
-    `${loopbackConfigYaml([{ name: 'social', targets: [{ name: 'site', port: site.port }] }])}news: { sources: [] }\n`,
+    `${loopbackConfigYaml([{ name: 'social', targets: [{ name: 'site', port: site.port }] }])}news: { sources: [] }\n` +
+      'thresholds: { silenceAfter: 7m }\n',
   )
   const vigil = await spawnVigil({
     args: ['start', '--config', file, '--port', '0'],
@@ -27,6 +29,35 @@ it('exports every metric the dashboards and rules use', async () => {
     const used = new Set([...dashboardExpressions(), ...ruleExpressions()].flatMap(metricNames))
     const missing = [...used].filter((name) => !exported.has(name))
     expect(missing).toEqual([])
+
+    // The counters the event rules watch have their series at 0 before any event, so the first event is
+    // an increase; and the silence threshold the rules compare with is the config's (7m).
+    const samples = new Map(
+      [...scrape.matchAll(/^([a-z_]+(?:\{[^}]*\})?) (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+    )
+    expect({
+      newReport: samples.get('vigil_detention_reports_total{update="false"}'),
+      updatedReport: samples.get('vigil_detention_reports_total{update="true"}'),
+      quarantinedMeasurements: samples.get('vigil_store_rows_quarantined_total{table="measurements"}'),
+      quarantinedTls: samples.get('vigil_store_rows_quarantined_total{table="tls_observations"}'),
+      groupsFailed: samples.get('vigil_notification_groups_failed_total'),
+      silenceThreshold: samples.get('vigil_vantage_silence_threshold_seconds'),
+    }).toEqual({
+      newReport: 0,
+      updatedReport: 0,
+      quarantinedMeasurements: 0,
+      quarantinedTls: 0,
+      groupsFailed: 0,
+      silenceThreshold: 420,
+    })
+    const counted = new Set(
+      ruleExpressions().flatMap((expr) => [...expr.matchAll(/increase\(([a-z_]+)/g)].map((m) => m[1]!)),
+    )
+    expect(counted.size).toBeGreaterThan(2)
+    const withoutSeries = [...counted].filter(
+      (name) => ![...samples.keys()].some((series) => series === name || series.startsWith(`${name}{`)),
+    )
+    expect(withoutSeries).toEqual([])
   } finally {
     await vigil.stop('SIGTERM')
     await site.close()

@@ -148,8 +148,13 @@ it('answers /healthz at the speed of an idle process while a 5 MB hostile feed i
     )
     // Every item analysed exactly once: the second read analysed nothing.
     expect(analysed).toBe(items)
-    // What the feed adds to the slowest answers, beyond what the machine's load does to an idle process.
+    // Every answer, the slowest included, within 100 ms. When the idle control process itself waited
+    // longer than that at some point (the shared machine stalled both), the slowest answer may not be
+    // slower than the control's slowest: the figures above show which bound applied.
+    const controlMax = quantile(controlLatencies, 1)
+    if (controlMax >= 100) console.log(`the idle control process stalled ${controlMax.toFixed(1)} ms itself`)
     expect(quantile(latencies, 0.5)).toBeLessThan(100)
+    expect(quantile(latencies, 1)).toBeLessThan(Math.max(100, controlMax))
     expect(quantile(latencies, 0.99) - quantile(controlLatencies, 0.99)).toBeLessThan(100)
   } catch (error) {
     console.log(vigil.output().slice(-4_000))

@@ -192,7 +192,7 @@ describe('agent uploads', () => {
     const spool = Spool.open<IngestMeasurement>({ dir: spoolDir, maxBytes: 1_048_576, fullPolicy: 'stop' })
     const raw = (n: number, details: Record<string, unknown>, region = 'Almaty'): IngestMeasurement => ({
       id: `test-almaty:raw-${n}`,
-      measuredAt: new Date(Date.UTC(2019, 6, 6, 4, n)).toISOString(),
+      measuredAt: new Date(Date.now() - 3_600_000 + n * 60_000).toISOString(),
       vantage: 'test-almaty',
       target: 'azattyq',
       kind: 'http',

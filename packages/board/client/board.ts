@@ -7,6 +7,8 @@ import type { BoardSnapshot } from '../src/snapshot.js'
 const STALE_AFTER_MS = 15_000
 
 const main = document.getElementById('board')
+// The server says whether this session may acknowledge; the api checks again on every post.
+const viewer = { canOperate: main?.dataset.canOperate === 'true' }
 const connection = document.getElementById('connection')
 let lastMessageAt = Date.now()
 
@@ -25,7 +27,7 @@ function heard(): void {
 const events = new EventSource('/v1/board/events')
 events.addEventListener('board', (event) => {
   const snapshot = JSON.parse((event as MessageEvent<string>).data) as BoardSnapshot
-  if (main) main.innerHTML = renderBoardMain(snapshot)
+  if (main) main.innerHTML = renderBoardMain(snapshot, viewer)
   heard()
 })
 events.addEventListener('heartbeat', heard)

@@ -23,7 +23,7 @@ export {
   type RegionStateName,
   stateOfIncident,
 } from './region-state.js'
-export { escapeHtml, renderBoardMain, renderChart, utcTime, zoneTime } from './render.js'
+export { type BoardViewer, escapeHtml, renderBoardMain, renderChart, utcTime, zoneTime } from './render.js'
 export {
   type BoardIncident,
   type BoardRally,
@@ -45,7 +45,9 @@ export { renderStatusPage } from './status-page.js'
 export {
   confirmationNotification,
   planSubscriberNotifications,
+  planSubscriberReports,
   SUBSCRIBER_RECEIVER_PREFIX,
   type SubscriberPayload,
   subscriberFollows,
+  subscriberFollowsReport,
 } from './subscriptions.js'

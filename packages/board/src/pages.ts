@@ -1,6 +1,6 @@
 // Whole HTML documents: the board (its state rendered in, so nothing is blank while the script loads), the
 // login form that turns an API key into a session, and the small pages of the subscription flow.
-import { escapeHtml as h, renderBoardMain } from './render.js'
+import { type BoardViewer, escapeHtml as h, renderBoardMain } from './render.js'
 import type { BoardSnapshot } from './snapshot.js'
 
 /** Paths under which the built assets (board.js, board.css) are served. */
@@ -25,14 +25,20 @@ ${script}
 `
 }
 
-/** The operator board with the snapshot rendered in; its script keeps it live. */
-export function renderBoardPage(snapshot: BoardSnapshot): string {
+/**
+ * The operator board with the snapshot rendered in; its script keeps it live, with the same buttons
+ * (`data-can-operate` tells it which).
+ */
+export function renderBoardPage(
+  snapshot: BoardSnapshot,
+  viewer: BoardViewer = { canOperate: false },
+): string {
   return document(
     `${snapshot.name}: board`,
     `<h1>${h(snapshot.name)}: board</h1>
 <span id="connection" class="stale" role="status" aria-live="polite">Connecting…</span>
 <form method="post" action="/logout"><button type="submit">Log out</button></form>`,
-    `<div id="board">${renderBoardMain(snapshot)}</div>`,
+    `<div id="board" data-can-operate="${viewer.canOperate}">${renderBoardMain(snapshot, viewer)}</div>`,
     `<script type="module" src="${ASSETS_PREFIX}board.js"></script>`,
   ).replace('<main id="main">', '<main id="main" data-live="board">')
 }
@@ -54,12 +60,13 @@ browser then holds only a session cookie.</p>`,
   )
 }
 
-/** A short page of the status site: a heading, a message, and optionally a form with one button. */
+/** A short page (of the status site, or the board's): a heading, a message, optionally a form with one button. */
 export function renderNoticePage(
   name: string,
   heading: string,
   message: string,
   form?: { action: string; fields: Record<string, string>; button: string },
+  back: { href: string; label: string } = { href: '/status', label: 'Back to the status page' },
 ): string {
   const formHtml = form
     ? `<form method="post" action="${h(form.action)}">${Object.entries(form.fields)
@@ -69,7 +76,7 @@ export function renderNoticePage(
   return document(
     `${name}: ${heading}`,
     `<h1>${h(name)}</h1>`,
-    `<h2>${h(heading)}</h2><p class="notice">${h(message)}</p>${formHtml}<p><a href="/status">Back to the status page</a></p>`,
+    `<h2>${h(heading)}</h2><p class="notice">${h(message)}</p>${formHtml}<p><a href="${h(back.href)}">${h(back.label)}</a></p>`,
   )
 }
 

@@ -22,7 +22,7 @@ const PUBLIC_KINDS = new Set([
 /** Scopes shown publicly: a region or the country, never a network, a vantage or a target. */
 const PUBLIC_SCOPES = new Set(['country', 'region'])
 /** Evidence lines (by label, from describeEvidence) that carry no vantage or network detail. */
-const PUBLIC_EVIDENCE = new Set(['Successful probes', 'Control targets'])
+const PUBLIC_EVIDENCE = new Set(['Successful probes', 'Control targets', 'Regions'])
 
 export interface PublicEntry {
   /** A stable URN, the same in the page, the Atom and the RSS feed. */

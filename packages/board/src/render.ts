@@ -2,7 +2,7 @@
 // renders each update from the same function, so both always show the same thing. Pure string building;
 // every value from the store is escaped.
 import { REGION_STATE_TITLES, type RegionStateName } from './region-state.js'
-import type { BoardRegion, BoardSnapshot, ChartPoint } from './snapshot.js'
+import type { BoardIncident, BoardRegion, BoardSnapshot, ChartPoint } from './snapshot.js'
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -61,7 +61,7 @@ export function renderChart(chart: readonly ChartPoint[], baseline: number | nul
       ? ''
       : `<line class="baseline" x1="0" x2="${width}" y1="${(height - baseline * height).toFixed(1)}" y2="${(height - baseline * height).toFixed(1)}"/>`
   const latest = [...chart].reverse().find((point) => point.share !== null)
-  const description = `${label}: success share over the last 24 hours, latest ${percent(latest?.share ?? null)}, baseline ${percent(baseline)}`
+  const description = `${label}: success share over the last 24 hours, latest ${percent(latest?.share ?? null)}, ${baseline === null ? 'no baseline yet' : `baseline ${percent(baseline)}`}`
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="${h(description)}"><title>${h(description)}</title>${bars}${line}</svg>`
 }
 
@@ -75,12 +75,34 @@ function renderRegion(region: BoardRegion): string {
 <h3>${h(region.name)}</h3>
 <p>${stateBadge(region.state)}${region.since ? ` <span class="since">since ${time(region.since)}</span>` : ''}</p>
 ${renderChart(region.chart, region.baseline, region.name)}
-<p class="figures">Now ${h(percent(latest?.share ?? null))} · baseline ${h(percent(region.baseline))}</p>
+<p class="figures">Now ${h(percent(latest?.share ?? null))} · ${region.baseline === null ? 'no baseline yet' : `baseline ${h(percent(region.baseline))}`}</p>
 </li>`
 }
 
-/** The sections of the board (everything inside `<main>`). */
-export function renderBoardMain(snapshot: BoardSnapshot): string {
+/** What the person looking at the board may do. */
+export interface BoardViewer {
+  /** The session's API key has scope operate or higher: the acknowledge buttons are shown. */
+  canOperate: boolean
+}
+
+// The acknowledgement badge (who, when, what they said) and, for an operator, the button that
+// acknowledges or withdraws. The buttons post plain forms; the server answers with the board again.
+function renderAcknowledgement(incident: BoardIncident, viewer: BoardViewer): string {
+  const ack = incident.acknowledgement
+  const badge = ack
+    ? `<p class="ack"><span class="badge-ack">Acknowledged</span> by ${h(ack.by)} at ${time(ack.at)}${ack.comment ? ` · ${h(ack.comment)}` : ''}</p>`
+    : ''
+  if (!viewer.canOperate) return badge
+  const action = ack ? 'unack' : 'ack'
+  const label = ack ? 'Withdraw acknowledgement' : 'Acknowledge'
+  return `${badge}<form class="ack-form" method="post" action="/board/incidents/${incident.id}/${action}"><button type="submit">${label}</button></form>`
+}
+
+/** The sections of the board (everything inside `<main>`); buttons only for a viewer who may use them. */
+export function renderBoardMain(
+  snapshot: BoardSnapshot,
+  viewer: BoardViewer = { canOperate: false },
+): string {
   const regions = `<section aria-labelledby="h-regions"><h2 id="h-regions">Regions</h2>
 <ul class="tiles">${snapshot.regions.map(renderRegion).join('')}</ul></section>`
 
@@ -90,10 +112,13 @@ ${
     ? '<p>No open incidents.</p>'
     : `<ul class="cards">${snapshot.incidents
         .map(
-          (incident) => `<li class="card level-${h(incident.level)}" data-incident="${incident.id}">
+          (
+            incident,
+          ) => `<li class="card level-${h(incident.level)}${incident.acknowledgement ? ' acknowledged' : ''}" id="incident-${incident.id}" data-incident="${incident.id}">
 <h3>${h(incident.title)} · ${h(incident.place)}</h3>
 <p><span class="level">${h(incident.level)}</span> · ${h(incident.state)} · since ${time(incident.firingAt ?? incident.startedAt)}</p>
 <p>${h(incident.summary)}</p>
+${renderAcknowledgement(incident, viewer)}
 ${
   incident.evidence.length > 0
     ? `<dl>${incident.evidence.map((line) => `<dt>${h(line.label)}</dt><dd>${h(line.value)}</dd>`).join('')}</dl>`

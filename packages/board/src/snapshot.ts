@@ -3,9 +3,11 @@
 // calendar. The result is plain JSON (times as ISO strings), rendered by the server into the page as
 // served and sent to open pages over server-sent events.
 import { rallyWindows, type VigilConfig } from '@vigil/config'
-import { detentionCountSchema } from '@vigil/model'
+import { detentionCountSchema, MIN_BASELINE_HOURS } from '@vigil/model'
 import { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from '@vigil/notify'
 import {
+  type Acknowledgement,
+  acknowledgementsOf,
   hourlyScopeShares,
   type Incident,
   listSources,
@@ -36,7 +38,7 @@ export interface BoardRegion {
   incidentIds: number[]
   /** The last 24 hours, oldest first, one point per hour. */
   chart: ChartPoint[]
-  /** Median hourly success share over the 7 days before the chart; null without history. */
+  /** Median hourly success share over the 7 days before the chart; null under MIN_BASELINE_HOURS hours. */
   baseline: number | null
 }
 
@@ -53,6 +55,8 @@ export interface BoardIncident {
   /** The same figures an alert email gives (packages/notify describeEvidence). */
   evidence: Array<{ label: string; value: string }>
   sources: Array<{ title: string; url: string }>
+  /** Who acknowledged it (an API key's name) and when; null when nobody has. */
+  acknowledgement: { by: string; at: string; comment: string | null } | null
 }
 
 export interface BoardReport {
@@ -169,7 +173,11 @@ export async function loadRegionCharts(sql: Sql, config: VigilConfig, now: Date)
     const history = mine
       .filter((row) => row.start.getTime() < chartStart && row.samples > 0)
       .map((row) => row.share)
-    charts.set(region.name, { chart, baseline: median(history) })
+    // Fewer hours than detection trusts are no baseline (MIN_BASELINE_HOURS), not a median of one or two.
+    charts.set(region.name, {
+      chart,
+      baseline: history.length >= MIN_BASELINE_HOURS ? median(history) : null,
+    })
   }
   return charts
 }
@@ -223,9 +231,13 @@ export async function loadBoardSnapshot(
     }
   })
 
+  const acks = await acknowledgementsOf(
+    sql,
+    open.map((incident) => incident.id),
+  )
   const incidents = [...open]
     .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id - a.id)
-    .map(boardIncident)
+    .map((incident) => boardIncident(incident, acks.get(incident.id)))
 
   const reports = (
     await queryReports(sql, {
@@ -289,8 +301,8 @@ export async function loadBoardSnapshot(
   }
 }
 
-/** An incident with its evidence in the words and figures of the alert email. */
-export function boardIncident(incident: Incident): BoardIncident {
+/** An incident with its evidence in the words and figures of the alert email, and its acknowledgement. */
+export function boardIncident(incident: Incident, ack?: Acknowledgement): BoardIncident {
   const sources =
     incident.kind === 'detention_report'
       ? detentionDetails(incident)
@@ -309,6 +321,7 @@ export function boardIncident(incident: Incident): BoardIncident {
     firingAt: incident.firingAt?.toISOString() ?? null,
     evidence: describeEvidence(incident),
     sources,
+    acknowledgement: ack ? { by: ack.by, at: ack.at.toISOString(), comment: ack.comment } : null,
   }
 }
 

@@ -6,6 +6,7 @@ import {
   getVantage,
   type Incident,
   latestControlObservation,
+  lockOpenIncident,
   type NewTlsObservation,
   openIncidents,
   raiseIncident,
@@ -17,7 +18,8 @@ import { fromStoredObservation, knownListFromConfig, pinsFor, type TlsCheck } fr
 import {
   INCIDENT_VERDICTS,
   type InterceptionVantage,
-  incidentsToResolve,
+  interceptionClearances,
+  interceptionIdentity,
   interceptionSignal,
 } from './incidents.js'
 
@@ -36,8 +38,11 @@ export interface AppliedFindings {
 }
 
 /**
- * Raises one incident per interceptor seen in the round and resolves this vantage's open incidents that
- * the round shows over. Safe to apply twice: a raised incident is updated, not doubled.
+ * Raises (or updates) the one incident of each interceptor seen in the round, adding this vantage to the
+ * vantages it lists, and marks this vantage cleared on the open incidents the round shows over for it; an
+ * incident every vantage of which is cleared resolves. Each incident is read, merged and written under its
+ * identity's lock, so two vantages reporting at once both end up in it. Safe to apply twice: a raised
+ * incident is updated, not doubled.
  */
 export async function applyInterceptionFindings(
   sql: Sql,
@@ -51,25 +56,66 @@ export async function applyInterceptionFindings(
   )
   const raised: Incident[] = []
   for (const finding of findings) {
-    const signal = interceptionSignal(vantage, finding, checks, at)
-    const result = await sql.begin((tx) => raiseIncident(tx, signal))
+    const identity = interceptionIdentity(vantage.country, finding.interceptorSpki)
+    const result = await sql.begin(async (tx) => {
+      const open = await lockOpenIncident(tx, identity)
+      return raiseIncident(tx, interceptionSignal(vantage, finding, checks, at, open))
+    })
     raised.push(result.incident)
-    if (result.opened) logger?.warn({ incident: result.incident.id, hosts: finding.hosts }, signal.summary)
+    if (result.opened)
+      logger?.warn({ incident: result.incident.id, hosts: finding.hosts }, result.incident.summary)
+    else logger?.info({ incident: result.incident.id, vantage: vantage.id }, 'HTTPS interception seen again')
   }
-  const open = await openIncidents(sql, 'https_interception')
   const identities = new Set(raised.map((incident) => incident.identity))
   const resolved: Incident[] = []
-  for (const incident of incidentsToResolve(open, checks, vantage.id, identities)) {
-    const hosts = incident.evidence.hosts
-    const closed = await resolveIncident(sql, incident.identity, at, {
-      ...incident.evidence,
-      resolution: {
-        round: checks[0]?.verdict.round ?? null,
-        reason: 'chains verify and agree with the control',
-      },
+  const candidates = interceptionClearances(
+    await openIncidents(sql, 'https_interception'),
+    checks,
+    vantage.id,
+    at,
+    identities,
+  )
+  for (const candidate of candidates) {
+    const done = await sql.begin(async (tx) => {
+      // Read again under the lock: another vantage may have seen it again meanwhile.
+      const current = await lockOpenIncident(tx, candidate.incident.identity)
+      if (!current) return undefined
+      const [clearance] = interceptionClearances([current], checks, vantage.id, at, identities)
+      if (!clearance) return undefined
+      if (clearance.resolve) {
+        return resolveIncident(tx, current.identity, at, {
+          ...clearance.evidence,
+          resolution: {
+            round: checks[0]?.verdict.round ?? null,
+            reason: 'chains verify and agree with the control from every vantage that saw the interception',
+          },
+        })
+      }
+      // Still seen from another vantage: the evidence says this one is over; last seen stays.
+      await raiseIncident(tx, {
+        identity: current.identity,
+        kind: current.kind,
+        scopeType: current.scopeType,
+        scope: current.scope,
+        region: current.region,
+        vantageId: current.vantageId,
+        level: current.level,
+        state: 'firing',
+        summary: clearance.summary,
+        evidence: clearance.evidence,
+        at: current.lastSeenAt,
+      })
+      return undefined
     })
-    if (closed) resolved.push(closed)
-    logger?.info({ incident: incident.id, hosts }, 'HTTPS interception no longer seen; incident resolved')
+    if (done) {
+      resolved.push(done)
+      logger?.info({ incident: done.id }, 'HTTPS interception no longer seen; incident resolved')
+    } else {
+      logger?.info(
+        { incident: candidate.incident.id, vantage: vantage.id },
+        'HTTPS interception over for this vantage',
+      )
+    }
   }
   return { raised, resolved }
 }
@@ -110,7 +156,11 @@ export async function classifyUploadedObservations(
   const known = options.known ?? knownListFromConfig(config)
   const controlMaxAgeMs = options.controlMaxAgeMs ?? 2 * (config?.interception.interval ?? 15 * 60_000)
   const declared = await getVantage(sql, vantageId)
-  const vantage: InterceptionVantage = { id: vantageId, region: declared?.region ?? null }
+  const vantage: InterceptionVantage = {
+    id: vantageId,
+    region: declared?.region ?? null,
+    country: declared?.country ?? config?.country ?? 'unknown',
+  }
   const byRound = new Map<string, TlsCheck[]>()
   const observations: NewTlsObservation[] = []
   for (const { observation, round } of options.observations) {

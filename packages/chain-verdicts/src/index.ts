@@ -22,8 +22,12 @@ export {
 export {
   agreesWithControl,
   INCIDENT_VERDICTS,
+  type InterceptionClearance,
   type InterceptionVantage,
-  incidentsToResolve,
+  interceptionClearances,
   interceptionIdentity,
   interceptionSignal,
+  interceptionSummary,
+  legacyInterceptionIdentity,
+  vantagesOf,
 } from './incidents.js'

@@ -14,7 +14,7 @@ export { normalizeRegionName, resolveRegion } from './regions.js'
 export { groupsForVantage } from './targets.js'
 export { loadTrust, type TrustSection, type TrustSettings, trustFromEnvironment } from './trust.js'
 export * from './types.js'
-export { formatDuration, parseByteSize, parseDuration } from './units.js'
+export { formatBitRate, formatDuration, parseBitRate, parseByteSize, parseDuration } from './units.js'
 export {
   configuredVantage,
   registeredVantage,

@@ -56,7 +56,9 @@ export function resolveConfig(
     return name
   }
 
-  const vantage = resolveVantage(raw, canonicalRegion, report)
+  const inMonitoredCountry = (name: string) =>
+    regionIndex.get(normalizeRegionName(name))?.country === raw.country
+  const vantage = resolveVantage(raw, canonicalRegion, inMonitoredCountry, report)
   const fingerprints = loadFingerprintFiles(file, raw, report)
   const targetGroups = resolveTargetGroups(raw, canonicalRegion, report, fingerprints, written)
   const rallies = raw.rallies.map((rally, index) =>
@@ -194,7 +196,12 @@ function resolveRegions(raw: ConfigFile, report: Report): Region[] {
   })
 }
 
-function resolveVantage(raw: ConfigFile, canonicalRegion: CanonicalRegion, report: Report) {
+function resolveVantage(
+  raw: ConfigFile,
+  canonicalRegion: CanonicalRegion,
+  inMonitoredCountry: (region: string) => boolean,
+  report: Report,
+) {
   const vantage = raw.vantage
   let region = vantage.region
   if (vantage.role === 'in_country') {
@@ -208,6 +215,10 @@ function resolveVantage(raw: ConfigFile, canonicalRegion: CanonicalRegion, repor
     else region = canonicalRegion(region, ['vantage', 'region'])
   } else if (region !== undefined && vantage.country === raw.country) {
     region = canonicalRegion(region, ['vantage', 'region'])
+  } else if (region !== undefined && inMonitoredCountry(region)) {
+    // A vantage abroad speaks for no city of the monitored country: one file serves every vantage, and its
+    // region default (an in-country city) must not make a server abroad count as that city.
+    region = undefined
   }
   return {
     id: vantage.id,
@@ -513,6 +524,7 @@ function resolveTarget(
     probes,
     region: target.region === undefined ? undefined : canonicalRegion(target.region, [...path, 'region']),
     asn: target.asn,
+    networkType: target.network ?? 'unknown',
   }
 }
 

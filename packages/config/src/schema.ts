@@ -12,6 +12,7 @@ import {
 } from './types.js'
 import {
   asn,
+  bitRate,
   byteSize,
   countryCode,
   duration,
@@ -21,6 +22,7 @@ import {
   identifier,
   instant,
   ipAddress,
+  ipAddressOrBlock,
   localDateTime,
   mailbox,
   nonEmptyText,
@@ -32,6 +34,7 @@ import {
   textEncoding,
   timeZone,
   url,
+  visibleText,
 } from './values.js'
 
 const SECOND = 1_000
@@ -46,19 +49,19 @@ const vantageSchema = z.strictObject({
   id: identifier(),
   role: z.enum(VANTAGE_ROLES),
   country: countryCode(),
-  region: nonEmptyText().optional(),
+  region: visibleText().optional(),
   network: z.strictObject({
     asn: asn(),
-    name: nonEmptyText().optional(),
+    name: visibleText().optional(),
     type: z.enum(NETWORK_TYPES).default('unknown'),
   }),
 })
 
 const regionSchema = z.strictObject({
-  name: nonEmptyText(),
+  name: visibleText(),
   country: countryCode().optional(),
   timeZone: timeZone(),
-  aliases: z.array(nonEmptyText()).default([]),
+  aliases: z.array(visibleText()).default([]),
 })
 
 const dnsSchema = z.strictObject({
@@ -94,6 +97,9 @@ const targetSchema = z.strictObject({
   probes: z.array(z.enum(PROBE_KINDS)).min(1).optional(),
   region: nonEmptyText().optional(),
   asn: asn().optional(),
+  // The kind of network the endpoint is reached through (an endpoint inside a mobile access network, or a
+  // server on fixed lines), for outside-in targets.
+  network: z.enum(NETWORK_TYPES).optional(),
 })
 
 const targetGroupSchema = z.strictObject({
@@ -219,6 +225,14 @@ const thresholdsSchema = z.strictObject({
       minVantages: positiveInt().default(1),
       minSamples: positiveInt().default(6),
       requireControlFailure: z.boolean().default(true),
+      // A country-wide blackout needs several regions (or networks) to agree, never one region's series.
+      country: z
+        .strictObject({
+          minRegions: z.number().int().min(2).default(2),
+          minRegionShare: fraction().optional(),
+          minNetworks: z.number().int().min(2).default(2),
+        })
+        .prefault({}),
     })
     .prefault({}),
   blocking: z
@@ -226,12 +240,15 @@ const thresholdsSchema = z.strictObject({
       failureShare: fraction().default(0.8),
       controlSuccessShare: fraction().default(0.8),
       minSamples: positiveInt().default(3),
+      minFailures: positiveInt().default(2),
     })
     .prefault({}),
   throttling: z
     .strictObject({
       factor: z.number().min(1).default(3),
+      minExtra: duration().default(200),
       minSamples: positiveInt().default(5),
+      slowBodyBelow: bitRate().default(1_000_000),
     })
     .prefault({}),
   silenceAfter: duration({ min: SECOND }).default(5 * MINUTE),
@@ -372,6 +389,8 @@ const apiSchema = z.strictObject({
   ingestRateLimit: positiveInt().default(120),
   // Failed authentications per client address and minute before the api answers 429.
   authFailuresPerMinute: positiveInt().max(10_000).default(10),
+  // Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks); none by default.
+  trustProxy: z.array(ipAddressOrBlock()).max(100).default([]),
   // A second address serving only GET /metrics without a key, for a scraper on a private network.
   metricsListen: z.strictObject({ host: host(), port: z.number().int().min(0).max(65_535) }).optional(),
   // How long a browser session of the board lasts after logging in with an API key.

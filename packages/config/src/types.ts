@@ -107,6 +107,8 @@ export interface Target {
   /** Where the endpoint is, for outside-in targets inside the country. */
   region: string | undefined
   asn: number | undefined
+  /** The kind of network the endpoint is reached through (`network:` in the file); `unknown` when unsaid. */
+  networkType: NetworkType
 }
 
 export interface TargetGroup {
@@ -253,17 +255,35 @@ export interface Thresholds {
     minVantages: number
     minSamples: number
     requireControlFailure: boolean
+    /**
+     * When a blackout is country-wide, never from one region alone: at least `minRegions` (>= 2) regions
+     * with a confirmed blackout; or, with `minRegionShare`, two or more that are that share of the regions
+     * with data; or `minNetworks` (>= 2) in-country networks dark across two or more regions.
+     */
+    country: { minRegions: number; minRegionShare?: number; minNetworks: number }
   }
   blocking: {
-    /** Share of a group's probes failing while its control group succeeds. */
+    /**
+     * Share of a group's targets blocked from a vantage (a transport layer failing or a block page; DNS
+     * is its own signal) for one incident naming the whole group instead of one per service.
+     */
     failureShare: number
+    /** Share of the vantage's control targets that must answer for failures to be blocking. */
     controlSuccessShare: number
+    /** Targets of a group judged from a vantage before the group can be called blocked as a whole. */
     minSamples: number
+    /** Failed probes of a series in the detection window before a connection failure counts; a block page counts at once. */
+    minFailures: number
   }
   throttling: {
-    /** Latency or transfer time at least this many times the baseline. */
+    /** Latency or transfer time at least this many times the baseline... */
     factor: number
+    /** ...and at least this many milliseconds slower than it, so jitter on a tiny time is not throttling. */
+    minExtra: number
+    /** Successful probes needed in the window and in the baseline before a series is compared. */
     minSamples: number
+    /** A body still arriving below this rate (bits per second) when the probe timed out is throttling, not blocking. */
+    slowBodyBelow: number
   }
   /** A vantage with no heartbeat or measurement for this long is silent. */
   silenceAfter: number
@@ -355,6 +375,12 @@ export interface ApiSettings {
   ingestRateLimit: number
   /** Failed authentications a client address may make per minute before it gets 429. */
   authFailuresPerMinute: number
+  /**
+   * Addresses or CIDR blocks of the reverse proxies in front of the api. A request whose connection comes
+   * from one of them is taken to be from the client X-Forwarded-For names (for the failed-authentication
+   * limit and the logs); empty: the connection's own address, always.
+   */
+  trustProxy: string[]
   /** Where GET /metrics is served without a key (and nothing else); absent: no such listener. */
   metricsListen: { host: string; port: number } | undefined
   /** Milliseconds a board session lasts after logging in with an API key. */

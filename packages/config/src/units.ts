@@ -65,3 +65,28 @@ export function parseByteSize(value: string | number): number | undefined {
   const unit = (match[2] ?? 'b').toLowerCase()
   return Math.round(Number(match[1]) * SIZE_UNITS[unit]!)
 }
+
+// SI prefixes, as data rates are written (IEC 80000-13: 1 kbit/s = 1000 bit/s).
+const RATE_UNITS: Record<string, number> = { '': 1, k: 1_000, m: 1_000_000, g: 1_000_000_000 }
+
+/**
+ * Parses a data rate such as `128kbit/s`, `1Mbit/s` or `500bit/s` (SI prefixes, case-insensitive) into
+ * bits per second. Returns undefined otherwise, plain numbers included: "1000" could be bits or bytes.
+ */
+export function parseBitRate(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)bit\/s$/i.exec(text.trim())
+  if (!match) return undefined
+  return Math.round(Number(match[1]) * RATE_UNITS[match[2]!.toLowerCase()]!)
+}
+
+/** Formats bits per second for people: `128 kbit/s`, `1.5 Mbit/s`, `900 bit/s`. */
+export function formatBitRate(bitsPerSecond: number): string {
+  for (const [prefix, size] of [
+    ['G', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const) {
+    if (bitsPerSecond >= size) return `${Number((bitsPerSecond / size).toPrecision(3))} ${prefix}bit/s`
+  }
+  return `${Math.round(bitsPerSecond)} bit/s`
+}

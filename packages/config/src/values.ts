@@ -1,8 +1,9 @@
 // Schemas for the kinds of value the config file holds (durations, sizes, URLs, hosts, hashes, local
 // times), each with an error message that says what was expected and what was found.
 import { isIP } from 'node:net'
+import { invisibleCharacter } from '@vigil/model'
 import { z } from 'zod'
-import { parseByteSize, parseDuration } from './units.js'
+import { parseBitRate, parseByteSize, parseDuration } from './units.js'
 
 type Parsed<T> = { value: T } | { message: string }
 
@@ -55,7 +56,32 @@ export function byteSize() {
   })
 }
 
+/** A data rate such as "128kbit/s" or "1Mbit/s", in bits per second. */
+export function bitRate() {
+  return convert<number>((value) => {
+    const bits = typeof value === 'string' ? parseBitRate(value) : undefined
+    if (bits === undefined || bits === 0) return expected('a rate such as "128kbit/s" or "1Mbit/s"', value)
+    return { value: bits }
+  })
+}
+
 export const nonEmptyText = () => z.string().trim().min(1)
+
+/**
+ * A name people read in alerts, lists and reports (a region and its aliases, a vantage's region or
+ * network): non-empty text without invisible or bidirectional control characters (`invisibleCharacter`
+ * in @vigil/model says which class), so two names that look the same are the same.
+ */
+export const visibleText = () =>
+  nonEmptyText().superRefine((value, ctx) => {
+    const found = invisibleCharacter(value)
+    if (found) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `holds the invisible or bidirectional control character ${found}`,
+      })
+    }
+  })
 
 /** Names that end up in metric labels and URLs: no spaces, no punctuation beyond `.`, `_`, `-`. */
 export const identifier = () =>
@@ -127,6 +153,20 @@ export function ipAddress() {
       ? { value: value.trim() }
       : expected('an IP address', value),
   )
+}
+
+/** An IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
+export function ipAddressOrBlock() {
+  return convert<string>((value) => {
+    if (typeof value !== 'string') return expected('an IP address or a CIDR block', value)
+    const [address = '', prefix, ...rest] = value.trim().split('/')
+    const family = isIP(address)
+    const bits = family === 4 ? 32 : 128
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)
+    return family !== 0 && prefixOk && rest.length === 0
+      ? { value: value.trim() }
+      : expected('an IP address or a CIDR block', value)
+  })
 }
 
 export const port = () => z.number().int().min(1).max(65_535)

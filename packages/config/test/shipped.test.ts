@@ -140,6 +140,33 @@ describe('the shipped config/kazakhstan.yaml', () => {
     expect(config.smtp).toMatchObject({ user: 'vigil', password: 's3cret' })
   })
 
+  it('gives a vantage abroad no city of the country, even with the in-country region default', async () => {
+    const config = await loadConfig(defaultConfigFile(), {
+      VIGIL_VANTAGE_ID: 'nl-outside-1',
+      VIGIL_VANTAGE_ROLE: 'outside',
+      VIGIL_VANTAGE_COUNTRY: 'NL',
+      VIGIL_VANTAGE_ASN: '1136',
+    })
+    expect(config.vantage).toMatchObject({ id: 'nl-outside-1', role: 'outside', country: 'NL' })
+    expect(config.vantage.region).toBeUndefined()
+    const almaty = await loadConfig(defaultConfigFile(), { VIGIL_VANTAGE_COUNTRY: 'KZ' })
+    expect(almaty.vantage.region).toBe('Almaty')
+  })
+
+  it('says for every in-country endpoint which city and kind of network its failures speak for', async () => {
+    const config = await loadConfig(defaultConfigFile(), {})
+    const endpoints = config.targetGroups
+      .filter((group) => group.purpose === 'outside_in')
+      .flatMap((group) => group.targets)
+    expect(endpoints.length).toBeGreaterThanOrEqual(3)
+    const declared = new Set(config.regions.map((region) => region.name))
+    for (const target of endpoints) {
+      expect(declared.has(target.region ?? ''), `${target.name} has a declared region`).toBe(true)
+      expect(['mobile', 'fixed'], `${target.name} has a network`).toContain(target.networkType)
+    }
+    expect(endpoints.find((target) => target.name === 'kcell')).toMatchObject({ region: 'Almaty' })
+  })
+
   it('rejects an in-country vantage in a city it does not declare', async () => {
     const text = await readFile(defaultConfigFile(), 'utf8')
     expect(() => parseConfig(text, 'config/kazakhstan.yaml', { VIGIL_VANTAGE_REGION: 'Semey' })).toThrow(

@@ -1,5 +1,5 @@
-// Durations and byte sizes as written in the config file.
-import { formatDuration, parseByteSize, parseDuration } from '@vigil/config'
+// Durations, byte sizes and data rates as written in the config file.
+import { formatBitRate, formatDuration, parseBitRate, parseByteSize, parseDuration } from '@vigil/config'
 import { describe, expect, it } from 'vitest'
 
 describe('durations', () => {
@@ -32,5 +32,25 @@ describe('byte sizes', () => {
     expect(parseByteSize('2 GiB')).toBe(2_147_483_648)
     expect(parseByteSize(4096)).toBe(4096)
     expect(parseByteSize('lots')).toBeUndefined()
+  })
+})
+
+describe('data rates', () => {
+  it('parse SI-prefixed bit rates into bits per second', () => {
+    expect(parseBitRate('128kbit/s')).toBe(128_000)
+    expect(parseBitRate('1Mbit/s')).toBe(1_000_000)
+    expect(parseBitRate('1.5 Mbit/s')).toBe(1_500_000)
+    expect(parseBitRate('900bit/s')).toBe(900)
+  })
+
+  it('refuse plain numbers and byte rates, which could mean either', () => {
+    for (const text of ['', '1000', '1MB/s', '1Mbps', '1 Mbit', '-1kbit/s'])
+      expect(parseBitRate(text)).toBeUndefined()
+  })
+
+  it('format for people', () => {
+    expect(formatBitRate(128_000)).toBe('128 kbit/s')
+    expect(formatBitRate(1_500_000)).toBe('1.5 Mbit/s')
+    expect(formatBitRate(900)).toBe('900 bit/s')
   })
 })

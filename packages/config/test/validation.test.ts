@@ -30,6 +30,18 @@ describe('parseConfig on a valid file', () => {
     })
     expect(config.thresholds.blackout).toMatchObject({ warning: 0.8, critical: 0.5 })
     expect(config.thresholds.monitorOffline.group).toBe('control')
+    expect(config.thresholds.blocking).toEqual({
+      failureShare: 0.8,
+      controlSuccessShare: 0.8,
+      minSamples: 3,
+      minFailures: 2,
+    })
+    expect(config.thresholds.throttling).toEqual({
+      factor: 3,
+      minExtra: 200,
+      minSamples: 5,
+      slowBodyBelow: 1_000_000,
+    })
     expect(config.api).toMatchObject({ host: '127.0.0.1', port: 8080 })
     expect(config.store.dataDir).toBe('./data')
     expect(config.smtp).toMatchObject({ host: 'localhost', port: 587, secure: false, user: undefined })
@@ -46,6 +58,18 @@ describe('parseConfig rejects', () => {
         line: 21,
         message: 'unknown key "urll" (did you mean "url"?)',
       },
+    ])
+  })
+
+  it('a throttling rate without its unit', () => {
+    const issues = issuesOf(
+      withAppended('thresholds:\n  throttling: { minExtra: 1s, slowBodyBelow: 128000 }'),
+    )
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'thresholds.throttling.slowBodyBelow',
+        message: 'expected a rate such as "128kbit/s" or "1Mbit/s", got 128000',
+      }),
     ])
   })
 
@@ -206,6 +230,14 @@ describe('checks across keys', () => {
     ])
   })
 
+  it('a region name or alias holding an invisible or bidirectional control character', () => {
+    const issues = issuesOf(withLine(15, '    aliases: [Актау, "Ак\u202Eтау", "Aq\u200Btau"]'))
+    expect(issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([
+      [15, 'regions[1].aliases[1]', 'holds the invisible or bidirectional control character U+202E'],
+      [15, 'regions[1].aliases[2]', 'holds the invisible or bidirectional control character U+200B'],
+    ])
+  })
+
   it('an alias claimed by two regions', () => {
     const issues = issuesOf(withLine(15, '    aliases: [Актау, Алматы]'))
     expect(issues).toEqual([
@@ -247,6 +279,14 @@ describe('checks across keys', () => {
       [25, 'targetGroups[1].targets[0].url', 'probe kind "https" needs a url'],
       [31, 'alerts.routes[0].receiver', 'no receiver is named "monitor"'],
     ])
+  })
+
+  it('a target network that is not mobile, fixed or unknown', () => {
+    const issues = issuesOf(withLine(21, '        url: https://www.facebook.com/\n        network: cellular'))
+    expect(issues.map((issue) => [issue.line, issue.path])).toEqual([
+      [22, 'targetGroups[0].targets[0].network'],
+    ])
+    expect(issues[0]!.message).toMatch(/mobile.*fixed.*unknown/)
   })
 
   it('an html news source without selectors', () => {

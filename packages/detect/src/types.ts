@@ -25,6 +25,15 @@ export interface SeriesSample {
   failure: string | null
   durationMs: number | null
   measuredAt: Date
+  /** Name of the block-page pattern an http/https probe matched (`details.blockPage`); null or absent otherwise. */
+  blockPage?: string | null
+  /** The phase an http/https probe timed out in (`details.timeoutPhase`: dns, connect, tls, headers, body). */
+  timeoutPhase?: string | null
+  /** Body bytes per second of an http/https probe's transfer (`details.transferBytesPerSecond`). */
+  transferBytesPerSecond?: number | null
+  /** Probes of this series inside the detection window, and how many of them failed (latest included). */
+  windowSamples?: number
+  windowFailures?: number
 }
 
 /** Share of successful probes of a scope in one past bucket (an hour). */
@@ -71,12 +80,39 @@ export interface BlackoutThresholds {
   minVantages: number
   minSamples: number
   requireControlFailure: boolean
+  /** When a country-wide blackout may be called; DEFAULT_COUNTRY_RULE when absent. */
+  country?: CountryRule
+}
+
+/**
+ * What a country-wide blackout needs: never one region's series alone. Either at least `minRegions`
+ * regions (2 or more) with a confirmed blackout; or, when `minRegionShare` is set, at least two regions
+ * with a confirmed blackout that are that share (0..1) of the regions with data; or at least
+ * `minNetworks` in-country networks (AS numbers, 2 or more) dark across two or more regions.
+ */
+export interface CountryRule {
+  minRegions: number
+  minRegionShare?: number
+  minNetworks: number
 }
 
 export interface DetectionSettings {
   blackout: BlackoutThresholds
-  blocking: { failureShare: number; controlSuccessShare: number; minSamples: number }
-  throttling: { factor: number; minSamples: number }
+  blocking: {
+    failureShare: number
+    controlSuccessShare: number
+    minSamples: number
+    /** Failed probes of a series in the window before a connection failure counts (block pages count at once); 2 when absent. */
+    minFailures?: number
+  }
+  throttling: {
+    factor: number
+    minSamples: number
+    /** Milliseconds a series' median must exceed its baseline by, besides the factor; 200 when absent. */
+    minExtraMs?: number
+    /** A body still arriving at a timeout below this rate (bits per second) is throttling; 1,000,000 when absent. */
+    slowBodyBitsPerSecond?: number
+  }
   silenceAfterMs: number
   monitorOffline: { group: string | undefined; failureShare: number }
   /** Target groups and the control group each is compared with. */

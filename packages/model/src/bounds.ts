@@ -84,6 +84,39 @@ export function nameText(max = 200) {
   return z.string().min(1).max(max)
 }
 
+// Characters a person cannot see, or that change how the text around them is shown: Unicode's control
+// (Cc), format (Cf: the bidirectional controls U+202A-U+202E and U+2066-U+2069 of UAX #9, zero-width
+// spaces and joiners, U+FEFF, soft hyphen), separator (Zl, Zp), private-use (Co) and surrogate (Cs)
+// categories, the spaces other than U+0020 (Zs), and the Hangul and Mongolian fillers Unicode lists as
+// Default_Ignorable_Code_Point but gives a letter's category. Two names that differ only by these look the
+// same, and U+202E shows "kz-1-tsil" as "list-1-zk" (Trojan Source, CVE-2021-42574).
+const INVISIBLE =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000\u115F\u1160\u3164\uFFA0\u180E]/u
+
+/**
+ * The first invisible or display-reordering character of `text` as `U+XXXX`, or null when it has none (see
+ * INVISIBLE above for the class). For names an operator or an agent sets: vantage ids, API key names,
+ * region names.
+ */
+export function invisibleCharacter(text: string): string | null {
+  const match = INVISIBLE.exec(text)
+  if (!match) return null
+  return `U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+/** `nameText(max)` that also refuses invisible and bidirectional control characters, naming the one found. */
+export function visibleName(max = 200) {
+  return nameText(max).superRefine((value, ctx) => {
+    const found = invisibleCharacter(value)
+    if (found) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `holds the invisible or bidirectional control character ${found}`,
+      })
+    }
+  })
+}
+
 /** Deepest nesting accepted in free-form JSON (`details`); PostgreSQL's jsonb and the JSON renderers stay shallow. */
 export const MAX_JSON_DEPTH = 32
 

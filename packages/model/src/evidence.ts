@@ -19,14 +19,24 @@ const bookkeeping = {
 export const targetTallySchema = z.object({ failing: z.number(), total: z.number() })
 export type TargetTally = z.infer<typeof targetTallySchema>
 
+/**
+ * Hours of history a scope needs before its baseline (the median share of those hours) is trusted. Fewer,
+ * and detection has no baseline: it decides on evidence that needs none, and messages say so.
+ */
+export const MIN_BASELINE_HOURS = 3
+
 export const blackoutEvidenceSchema = z.looseObject({
   /** Share of successful probe series in the window, 0..1. */
   share: z.number(),
-  /** The scope's usual share (median of past hours), 0..1; 1 when there is no history. */
-  baseline: z.number(),
+  /**
+   * The scope's usual share (median of past hours), 0..1; null while fewer than MIN_BASELINE_HOURS hours
+   * of history exist (older incidents stored 1, an assumed full availability, with baselineHours below 3).
+   */
+  baseline: z.number().nullable(),
   /** Hours of history behind the baseline; 0 means none. */
   baselineHours: z.number(),
-  ratio: z.number(),
+  /** share / baseline; null without a baseline. */
+  ratio: z.number().nullable(),
   series: z.number(),
   failingSeries: z.number(),
   failingTargets: names,
@@ -54,17 +64,66 @@ export const blackoutEvidenceSchema = z.looseObject({
   failures: counts,
   confirmed: z.boolean(),
   silentVantages: names,
+  /** The decision-table row behind the verdict (packages/detect REGION_DECISION_TABLE), e.g. `R2`. */
+  verdict: z.string().optional(),
+  /** The kinds of evidence that agree (in_country_dark, outside_in_failing, others_dark_or_silent, ...). */
+  evidenceKinds: names.optional(),
+  /** Kinds of evidence that speak against it (in_country_up, outside_in_answering). */
+  contraryKinds: names.optional(),
+  /** Set on a blackout of a region's mobile networks while its fixed networks stay up. */
+  mobileOnly: z.boolean().optional(),
+  /** The network type a blackout is limited to (`mobile`), when it is limited to one. */
+  networkType: z.string().optional(),
+  /** In-country vantages failing everything or silent, and those still up, as `id (ASn, type)`. */
+  darkVantages: names.optional(),
+  upVantages: names.optional(),
+  /** Networks (`AS<n> <type>`) dark and still up in the scope. */
+  darkNetworks: names.optional(),
+  upNetworks: names.optional(),
+  /** For a country-wide blackout: the regions with a confirmed blackout, and how many regions had data. */
+  darkRegions: names.optional(),
+  regionsWithData: z.number().optional(),
   ...bookkeeping,
 })
 export type BlackoutEvidence = z.infer<typeof blackoutEvidenceSchema>
 
+/** One service as detection judged it from a vantage: the layer that failed, how, and what the control saw. */
+export const blockedServiceSchema = z.object({
+  target: z.string(),
+  /** The shallowest failing probe kind (tcp, tls, http, https): where the connection was stopped. */
+  kind: z.string(),
+  /** OONI failure string, `http_blockpage` for a block page. */
+  failure: z.string(),
+  /** The block-page pattern that matched, when the probe recorded one. */
+  blockPage: z.string().nullable(),
+  /**
+   * The same target from a control or outside vantage in the window: `ok` (it answers there: blocking
+   * confirmed), `failing` (down there too: not blocking), `none` (no control measurement of this target).
+   */
+  control: z.enum(['ok', 'failing', 'none']),
+})
+export type BlockedService = z.infer<typeof blockedServiceSchema>
+
 export const serviceBlockingEvidenceSchema = z.looseObject({
   group: z.string(),
   controlGroup: z.string(),
+  /** Share of the group's judged targets blocked, 0..1 (incidents before per-target judging: of its probe series). */
   failureShare: z.number(),
+  /** Share of the vantage's control targets that answer, 0..1. */
   controlSuccessShare: z.number(),
   blockedTargets: names,
+  /** Failure string -> number of blocked targets. */
   failures: counts,
+  /** `service` for one service's incident, `group` for the whole group's. */
+  scope: z.enum(['service', 'group']).optional(),
+  /** The service a `service` incident is about. */
+  target: z.string().optional(),
+  /** Each blocked service with its failing layer, failure, block page and control view. */
+  services: z.array(blockedServiceSchema).optional(),
+  /** Targets of the group judged from this vantage (those probed beyond DNS and not down everywhere). */
+  judgedTargets: z.number().optional(),
+  /** Targets failing from the control vantage too: down everywhere, not counted as blocked. */
+  downEverywhere: names.optional(),
   ...bookkeeping,
 })
 export type ServiceBlockingEvidence = z.infer<typeof serviceBlockingEvidenceSchema>
@@ -72,17 +131,31 @@ export type ServiceBlockingEvidence = z.infer<typeof serviceBlockingEvidenceSche
 export const slowTargetSchema = z.object({
   target: z.string(),
   kind: z.string(),
+  /** Median duration in the window, ms (for a slow body: the probe's duration up to its timeout). */
   medianMs: z.number(),
-  baselineMs: z.number(),
-  factor: z.number(),
+  /** Median duration over the baseline period, ms; null when there is no baseline yet. */
+  baselineMs: z.number().nullable(),
+  /** medianMs / baselineMs; null without a baseline. */
+  factor: z.number().nullable(),
+  /** `latency` (slower than baseline by factor and margin) or `slow_body` (body still arriving at the timeout). */
+  cause: z.enum(['latency', 'slow_body']).optional(),
+  /** For a slow body: the measured transfer rate, bits per second. */
+  transferBitsPerSecond: z.number().optional(),
 })
 export type SlowTarget = z.infer<typeof slowTargetSchema>
 
 export const throttlingEvidenceSchema = z.looseObject({
   group: z.string(),
   factorThreshold: z.number(),
+  /** The absolute margin, ms, a median must also exceed its baseline by. */
+  minExtraMs: z.number().optional(),
+  /** A body arriving below this rate (bits per second) when the probe timed out counts as slow. */
+  slowBodyBelowBitsPerSecond: z.number().optional(),
   slow: z.array(slowTargetSchema),
+  /** Series compared with a baseline of enough samples. */
   comparedSeries: z.number(),
+  /** Series measured in the window whose baseline has too few samples yet: not compared. */
+  withoutBaseline: z.number().optional(),
   ...bookkeeping,
 })
 export type ThrottlingEvidence = z.infer<typeof throttlingEvidenceSchema>
@@ -98,6 +171,16 @@ export const monitorOfflineEvidenceSchema = z.looseObject({
   controlGroup: z.string().nullable().optional(),
   controlFailing: z.number(),
   controlSeries: z.number(),
+  /** The vantage's region, when it has one. */
+  region: z.string().nullable().optional(),
+  /**
+   * Whether other evidence (outside-in probes of the region answering, another vantage there still up)
+   * rules out a blackout of the region; false when nothing could tell either way.
+   */
+  blackoutRuledOut: z.boolean().optional(),
+  /** The decision-table row and the reason in words. */
+  verdict: z.string().optional(),
+  why: z.string().optional(),
   ...bookkeeping,
 })
 export type MonitorOfflineEvidence = z.infer<typeof monitorOfflineEvidenceSchema>
@@ -112,6 +195,19 @@ export const interceptedLeafSchema = z.looseObject({
   subject: z.string(),
   issuer: z.string(),
 })
+
+/** One vantage that saw an interception: where it is, when it saw it, on which hosts. */
+export const interceptionVantageSchema = z.looseObject({
+  id: z.string(),
+  region: z.string().nullable(),
+  /** ISO 8601: the round in which this vantage first and last saw the interceptor. */
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  hosts: names,
+  /** ISO 8601: the round in which this vantage's chains agreed with the control again; null while it sees it. */
+  clearedAt: z.string().nullable().optional(),
+})
+export type InterceptionVantageEntry = z.infer<typeof interceptionVantageSchema>
 
 export const interceptionEvidenceSchema = z.looseObject({
   /** `known_interception` or `control_mismatch`. */
@@ -128,6 +224,11 @@ export const interceptionEvidenceSchema = z.looseObject({
   leafTraits: names.optional(),
   evidenceKinds: names.optional(),
   leaves: z.array(interceptedLeafSchema).optional(),
+  /**
+   * Every vantage that saw this interceptor, first seen first. Incidents opened before one incident
+   * covered several vantages lack it: their vantage is the incident's own `vantageId`.
+   */
+  vantages: z.array(interceptionVantageSchema).optional(),
   ...bookkeeping,
 })
 export type InterceptionEvidence = z.infer<typeof interceptionEvidenceSchema>

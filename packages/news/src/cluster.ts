@@ -68,17 +68,17 @@ export function sameEvent(a: ClusterCandidate, b: ClusterCandidate, options: Clu
   const minSimilarity = options.minSimilarity ?? 0.12
   if (!a.day || !b.day || a.day !== b.day) return false
   const sharedCity = a.cities.some((city) => b.cities.includes(city))
-  const similarity = eventSimilarity(a, b)
   if (a.cities.length && b.cities.length && !sharedCity) return false
   if (a.people.length && b.people.length && !a.people.some((p) => b.people.some((q) => samePerson(p, q)))) {
     return false
   }
+  // The text is compared last, and only when it can decide: a report is compared with every new item.
   // One item names no city: only very similar text joins it to a city's report.
   if (!a.cities.length !== !b.cities.length)
-    return a.language === b.language && similarity >= 2 * minSimilarity
+    return a.language === b.language && eventSimilarity(a, b) >= 2 * minSimilarity
   // Across languages the words cannot be compared; the same city on the same day decides.
   if (a.language !== b.language) return true
-  return similarity >= minSimilarity
+  return eventSimilarity(a, b) >= minSimilarity
 }
 
 /** Jaccard similarity of word stems (first five letters) and numbers, 0–1. */
@@ -110,7 +110,24 @@ const STOPWORDS = new Set(
     .map((word) => word.slice(0, 5)),
 )
 
+// Stems of the texts compared most recently: filing a round of items compares each with every report of
+// its day, so the same stored texts come back again and again. Bounded: at most this many texts of at most
+// CACHED_TEXT_LENGTH characters (a few MB).
+const STEM_CACHE_SIZE = 1_024
+const CACHED_TEXT_LENGTH = 5_000
+const stemCache = new Map<string, Set<string>>()
+
 function stems(text: string): Set<string> {
+  const cached = stemCache.get(text)
+  if (cached) return cached
+  const result = computeStems(text)
+  if (text.length > CACHED_TEXT_LENGTH) return result
+  if (stemCache.size >= STEM_CACHE_SIZE) stemCache.delete(stemCache.keys().next().value as string)
+  stemCache.set(text, result)
+  return result
+}
+
+function computeStems(text: string): Set<string> {
   const result = new Set<string>()
   for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
     if (/^\d+$/.test(word)) {

@@ -1,7 +1,16 @@
 // Incidents in words and figures, shared by every channel: titles, places, the evidence behind a decision
 // and the links to follow. Everything returned is plain text; channels escape it for their format.
-import type { VigilConfig } from '@vigil/config'
-import { type BlackoutEvidence, type DetentionCount, readEvidence } from '@vigil/model'
+import { formatBitRate, type VigilConfig } from '@vigil/config'
+import {
+  type BlackoutEvidence,
+  type BlockedService,
+  type DetentionCount,
+  MIN_BASELINE_HOURS,
+  readEvidence,
+  type ServiceBlockingEvidence,
+  type SlowTarget,
+  type ThrottlingEvidence,
+} from '@vigil/model'
 import type { Incident, IncidentKind } from '@vigil/store'
 
 export const KIND_TITLES: Record<IncidentKind, string> = {
@@ -121,38 +130,10 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
     }
     case 'blackout':
       return blackoutLines(read.evidence)
-    case 'service_blocking': {
-      const e = read.evidence
-      return [
-        { label: 'Service group', value: e.group },
-        { label: 'Failing', value: `${percent(e.failureShare)} of its probes` },
-        { label: 'Control group', value: `${e.controlGroup}: ${percent(e.controlSuccessShare)} succeed` },
-        ...(e.blockedTargets.length > 0
-          ? [{ label: `Targets blocked (${e.blockedTargets.length})`, value: list(e.blockedTargets) }]
-          : []),
-        ...failureLines(e.failures),
-      ]
-    }
-    case 'throttling': {
-      const e = read.evidence
-      const slow = [...e.slow].sort((a, b) => b.factor - a.factor)
-      return [
-        { label: 'Service group', value: e.group },
-        {
-          label: `Slow targets (${slow.length} of ${e.comparedSeries} compared)`,
-          value:
-            slow.length === 0
-              ? 'none'
-              : list(
-                  slow.map(
-                    (t) =>
-                      `${t.target} (${t.kind}) ${t.medianMs} ms against ${t.baselineMs} ms usually, ×${t.factor}`,
-                  ),
-                ),
-        },
-        { label: 'Threshold', value: `×${e.factorThreshold} the usual time` },
-      ]
-    }
+    case 'service_blocking':
+      return serviceBlockingLines(read.evidence)
+    case 'throttling':
+      return throttlingLines(read.evidence)
     case 'dns_tampering': {
       const e = read.evidence
       return [
@@ -168,6 +149,29 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
         { label: 'Verdict', value: e.verdict },
         { label: `Hosts (${e.hosts.length})`, value: list(e.hosts) },
       ]
+      // Incidents opened before the vantage list have one vantage: the incident's own.
+      const vantages = e.vantages ?? [
+        {
+          id: incident.vantageId ?? incident.scope,
+          region: incident.region,
+          firstSeen: incident.startedAt.toISOString(),
+          lastSeen: incident.lastSeenAt.toISOString(),
+          hosts: e.hosts,
+          clearedAt: null,
+        },
+      ]
+      const regions = [...new Set(vantages.map((v) => v.region).filter((r): r is string => r !== null))]
+      if (regions.length > 0) lines.push({ label: 'Regions', value: list(regions.sort()) })
+      lines.push({
+        label: `Seen from (${vantages.length} vantage${vantages.length === 1 ? '' : 's'})`,
+        value: list(
+          vantages.map(
+            (v) =>
+              `${v.id}${v.region ? ` (${v.region})` : ''} ${minute(v.firstSeen)} to ${minute(v.lastSeen)} UTC on ${v.hosts.join(', ')}${v.clearedAt ? `; over since ${minute(v.clearedAt)} UTC` : ''}`,
+          ),
+          25,
+        ),
+      })
       if (e.knownInterception) lines.push({ label: 'Known interception root', value: e.knownInterception })
       if (e.interceptorSubject) lines.push({ label: 'Presented by', value: e.interceptorSubject })
       if (e.interceptorIssuer) lines.push({ label: 'Issued by', value: e.interceptorIssuer })
@@ -176,27 +180,113 @@ export function describeEvidence(incident: Incident): EvidenceLine[] {
     }
     case 'monitor_offline': {
       const e = read.evidence
-      return [
+      const lines: EvidenceLine[] = [
         {
           label: 'Control targets',
           value: `${e.controlFailing} of ${e.controlSeries} failing${e.controlGroup ? ` (${e.controlGroup})` : ''}`,
         },
       ]
+      if (e.blackoutRuledOut === false)
+        lines.push({
+          label: 'Blackout',
+          value: `could not be ruled out${e.region ? ` in ${e.region}` : ''}${e.why ? `: ${e.why}` : ''}`,
+        })
+      else if (e.blackoutRuledOut === true && e.why) lines.push({ label: 'Not a blackout', value: e.why })
+      return lines
     }
   }
 }
 
+const CONTROL_WORDS: Record<BlockedService['control'], string> = {
+  ok: 'answers from the control vantage',
+  failing: 'fails from the control vantage too',
+  none: 'no control measurement of it',
+}
+
+function serviceBlockingLines(e: ServiceBlockingEvidence): EvidenceLine[] {
+  const lines: EvidenceLine[] = []
+  if (e.scope === 'service' && e.target) lines.push({ label: 'Service', value: e.target })
+  lines.push({ label: 'Service group', value: e.group })
+  lines.push(
+    e.judgedTargets === undefined
+      ? { label: 'Failing', value: `${percent(e.failureShare)} of its probes` }
+      : {
+          label: 'Blocked in the group',
+          value: `${percent(e.failureShare)} of ${e.judgedTargets} services probed from this vantage`,
+        },
+  )
+  lines.push({ label: 'Control group', value: `${e.controlGroup}: ${percent(e.controlSuccessShare)} answer` })
+  if (e.services && e.services.length > 0) {
+    const described = e.services.map((s) =>
+      s.failure === 'http_blockpage'
+        ? `${s.target}: block page${s.blockPage ? ` "${s.blockPage}"` : ''} (${s.kind})`
+        : `${s.target}: ${s.failure} at ${s.kind}; ${CONTROL_WORDS[s.control]}`,
+    )
+    lines.push({ label: `Blocked (${described.length})`, value: list(described) })
+  } else if (e.blockedTargets.length > 0) {
+    lines.push({ label: `Targets blocked (${e.blockedTargets.length})`, value: list(e.blockedTargets) })
+  }
+  if (e.downEverywhere && e.downEverywhere.length > 0) {
+    lines.push({ label: 'Down everywhere, not counted', value: list(e.downEverywhere) })
+  }
+  lines.push(...failureLines(e.failures))
+  return lines
+}
+
+function throttlingLines(e: ThrottlingEvidence): EvidenceLine[] {
+  const slow = [...e.slow].sort((a, b) => (b.factor ?? 0) - (a.factor ?? 0))
+  const usual = (t: SlowTarget) =>
+    t.baselineMs === null
+      ? 'no baseline yet'
+      : `${t.baselineMs} ms usually${t.factor === null ? '' : `, ×${t.factor}`}`
+  const describeSlow = (t: SlowTarget) =>
+    t.cause === 'slow_body'
+      ? `${t.target} (${t.kind}) body still arriving at ${formatBitRate(t.transferBitsPerSecond ?? 0)} when the probe timed out after ${t.medianMs} ms (${usual(t)})`
+      : `${t.target} (${t.kind}) ${t.medianMs} ms against ${usual(t)}`
+  const lines: EvidenceLine[] = [
+    { label: 'Service group', value: e.group },
+    {
+      label: `Slow targets (${slow.length} of ${e.comparedSeries} compared)`,
+      value: slow.length === 0 ? 'none' : list(slow.map(describeSlow)),
+    },
+  ]
+  if (e.withoutBaseline !== undefined && e.withoutBaseline > 0) {
+    lines.push({ label: 'Not compared', value: `${e.withoutBaseline} series: no baseline yet` })
+  }
+  const margin = e.minExtraMs === undefined ? '' : ` and at least ${e.minExtraMs} ms slower`
+  const body =
+    e.slowBodyBelowBitsPerSecond === undefined
+      ? ''
+      : `; a body below ${formatBitRate(e.slowBodyBelowBitsPerSecond)} at the timeout`
+  lines.push({ label: 'Threshold', value: `×${e.factorThreshold} the usual time${margin}${body}` })
+  return lines
+}
+
 function blackoutLines(e: BlackoutEvidence): EvidenceLine[] {
   const lines: EvidenceLine[] = []
-  // Without enough history the detector assumes full availability; say so rather than claim a norm.
-  const against =
-    e.baselineHours === 0
-      ? `(no history yet: compared with ${percent(e.baseline)})`
-      : `against ${percent(e.baseline)} normally`
+  // Without enough history there is no baseline to compare with; say so rather than claim a norm. Older
+  // evidence stored an assumed 1 with fewer than MIN_BASELINE_HOURS hours behind it: the same holds.
+  const baseline = e.baselineHours >= MIN_BASELINE_HOURS ? e.baseline : null
+  const hours = `${e.baselineHours} ${e.baselineHours === 1 ? 'hour' : 'hours'} of history`
   lines.push({
     label: 'Successful probes',
-    value: `${percent(e.share)} of probes succeed ${against} (${e.ratio.toFixed(2)} of baseline)`,
+    value:
+      baseline === null
+        ? `${percent(e.share)} of probes succeed; no baseline yet (${hours})`
+        : `${percent(e.share)} of probes succeed against ${percent(baseline)} normally (${(e.ratio ?? e.share / baseline).toFixed(2)} of baseline)`,
   })
+  if (e.mobileOnly) {
+    lines.push({ label: 'Networks', value: 'mobile networks dark, fixed networks up' })
+    if (e.darkNetworks?.length) lines.push({ label: 'Dark networks', value: list(e.darkNetworks) })
+    if (e.upNetworks?.length) lines.push({ label: 'Networks still up', value: list(e.upNetworks) })
+  }
+  if (e.darkRegions?.length)
+    lines.push({
+      label: `Regions dark (${e.darkRegions.length})`,
+      value: `${list(e.darkRegions)}${e.regionsWithData !== undefined ? ` of ${e.regionsWithData} with data` : ''}`,
+    })
+  if (e.darkVantages?.length) lines.push({ label: 'Vantages dark or silent', value: list(e.darkVantages) })
+  if (e.upVantages?.length) lines.push({ label: 'Vantages still up', value: list(e.upVantages) })
   lines.push({ label: 'Failing probe series', value: `${e.failingSeries} of ${e.series}` })
   if (e.failingTargets.length > 0)
     lines.push({ label: `Targets affected (${e.failingTargets.length})`, value: list(e.failingTargets) })
@@ -282,6 +372,12 @@ function percent(share: number): string {
 }
 
 // Long lists are cut so one message stays readable; the api has the rest.
+/** `2019-06-09 04:05` from an ISO 8601 instant; the text itself when it is not one. */
+function minute(iso: string): string {
+  const at = new Date(iso)
+  return Number.isNaN(at.getTime()) ? iso : at.toISOString().slice(0, 16).replace('T', ' ')
+}
+
 function list(values: string[], max = 12): string {
   return values.length <= max
     ? values.join(', ')

@@ -54,19 +54,43 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
  */
 export const MAX_LISTED_INCIDENTS = 25
 
-export function renderEmail(bundle: NotificationBundle, config: VigilConfig): RenderedEmail {
+/** How a message for people outside the operators differs (the status page's subscribers). */
+export interface EmailOptions {
+  /**
+   * A public reader's message: no links into the api or the dashboard (they need an operator's key or
+   * network); `all` is where the whole list is instead (the status page).
+   */
+  publicLinks?: { all: string }
+  /** Replaces the closing line (`Sent by Vigil (...) to RECEIVER.`); the HTML is used as it is. */
+  footer?: { text: string; html: string }
+}
+
+export function renderEmail(
+  bundle: NotificationBundle,
+  config: VigilConfig,
+  options: EmailOptions = {},
+): RenderedEmail {
   const incidents = bundle.items.map((item) => item.incident)
   const subject = renderSubject(bundle, config)
   const listed = incidents.slice(0, MAX_LISTED_INCIDENTS)
   const unlisted = incidents.length - listed.length
-  const sections = listed.map((incident) => incidentSection(incident, bundle, config))
-  const dashboard = dashboardLink(config, incidents)
+  const isPublic = options.publicLinks !== undefined
+  const sections = listed.map((incident) => {
+    const section = incidentSection(incident, bundle, config)
+    return isPublic ? { ...section, link: undefined } : section
+  })
+  const dashboard = isPublic ? undefined : dashboardLink(config, incidents)
   const intro = introduction(bundle)
-  const allLink = unlisted > 0 ? groupLink(config, incidents) : undefined
+  const allLink =
+    unlisted === 0 ? undefined : isPublic ? options.publicLinks?.all : groupLink(config, incidents)
   const more =
     unlisted > 0
       ? `…and ${unlisted} more (${incidents.length} in all, the first ${listed.length} above)${allLink ? `: ${allLink}` : '; see /v1/incidents in the Vigil api'}`
       : undefined
+  const footer = options.footer ?? {
+    text: `Sent by Vigil (${config.name}) to ${bundle.receiver}.`,
+    html: `<p style="color:#666">Sent by Vigil (${escapeHtml(config.name)}) to ${escapeHtml(bundle.receiver)}.</p>`,
+  }
 
   const text = [
     subject,
@@ -90,7 +114,7 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
     ]),
     ...(more ? [more, ''] : []),
     ...(dashboard ? [`Dashboard: ${dashboard}`, ''] : []),
-    `Sent by Vigil (${config.name}) to ${bundle.receiver}.`,
+    footer.text,
   ].join('\n')
 
   const html = [
@@ -121,12 +145,14 @@ export function renderEmail(bundle: NotificationBundle, config: VigilConfig): Re
     ...(unlisted > 0
       ? [
           `<p>${escapeHtml(`…and ${unlisted} more (${incidents.length} in all, the first ${listed.length} above).`)} ${
-            allLink ? anchor(allLink, 'All of them in the Vigil api') : ''
+            allLink
+              ? anchor(allLink, isPublic ? 'All of them on the status page' : 'All of them in the Vigil api')
+              : ''
           }</p>`,
         ]
       : []),
     ...(dashboard ? [`<p>${anchor(dashboard, 'Open the dashboard')}</p>`] : []),
-    `<p style="color:#666">Sent by Vigil (${escapeHtml(config.name)}) to ${escapeHtml(bundle.receiver)}.</p>`,
+    footer.html,
     '</body></html>',
   ].join('\n')
 

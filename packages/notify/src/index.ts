@@ -36,6 +36,7 @@ export {
 } from './chat-channels.js'
 export { describeCount, describeEvidence, detentionDetails, KIND_TITLES } from './describe.js'
 export {
+  type EmailOptions,
   escapeHtml,
   MAX_LISTED_INCIDENTS,
   messageIdFor,

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { isInRallyWindow, type Receiver, type VigilConfig } from '@vigil/config'
 import {
+  acknowledgementsOf,
   activeSilences,
   type Incident,
   insertNotifications,
@@ -28,6 +29,12 @@ export interface DecideInput {
   notified: readonly NotifiedItem[]
   /** Silences from the api; the config's are added here. */
   silences: readonly SilenceMatcher[]
+  /**
+   * Incidents an operator has acknowledged: they get no reminders (as in Alertmanager, where an
+   * acknowledged alert is not re-notified on its repeat interval). Their first message, level changes,
+   * a detention report's new versions and the resolution are sent as for any other incident.
+   */
+  acknowledged?: ReadonlySet<number>
   now: Date
 }
 
@@ -53,13 +60,17 @@ interface Candidate extends PlannedItem {
   channel: NotificationChannel
 }
 
-/** The next event one receiver should hear about one incident on one channel, if any. */
+/**
+ * The next event one receiver should hear about one incident on one channel, if any. An acknowledged
+ * incident gets no `reminder` (every repeatInterval of the route otherwise); everything else is unchanged.
+ */
 export function nextEvent(
   incident: Incident,
   routed: RoutedReceiver,
   told: readonly NotifiedItem[],
   inRally: boolean,
   now: Date,
+  acknowledged = false,
 ): Omit<PlannedItem, 'incident'> | undefined {
   const fired = told.filter((item) => item.event === 'firing')
   if (incident.state === 'resolved') {
@@ -79,6 +90,7 @@ export function nextEvent(
     const pause = inRally ? routed.route.rallyGroupWait : routed.route.groupInterval
     return { event: 'update', version, at: new Date(last + pause) }
   }
+  if (acknowledged) return undefined
   const due = last + routed.route.repeatInterval
   if (now.getTime() < due) return undefined
   const reminders = told.filter((item) => item.event === 'reminder').length
@@ -116,7 +128,14 @@ export function decideNotifications(input: DecideInput): NotificationBundle[] {
         const told = (notifiedByIncident.get(incident.id) ?? []).filter(
           (item) => item.receiver === routed.receiver && item.channel === channel,
         )
-        const event = nextEvent(incident, routed, told, inRallyWindow(config, incident, now), now)
+        const event = nextEvent(
+          incident,
+          routed,
+          told,
+          inRallyWindow(config, incident, now),
+          now,
+          input.acknowledged?.has(incident.id) ?? false,
+        )
         if (!event) continue
         const key = [routed.receiver, channel, routed.routeIndex, incident.kind, event.event].join('\u0000')
         const list = candidates.get(key) ?? []
@@ -249,7 +268,15 @@ export async function planNotifications(
       start: silence.startsAt,
       end: silence.endsAt,
     }))
-    const bundles = decideNotifications({ config, incidents, notified, silences, now })
+    const acknowledged = new Set(
+      (
+        await acknowledgementsOf(
+          tx,
+          incidents.map((incident) => incident.id),
+        )
+      ).keys(),
+    )
+    const bundles = decideNotifications({ config, incidents, notified, silences, acknowledged, now })
     let inserted = 0
     for (const bundle of bundles) {
       try {

@@ -1,6 +1,7 @@
 // Builds the rally report from what the store holds about one day: availability against its baseline,
 // when connectivity dropped relative to the announced start and for how long, the incidents, interception
-// verdicts and detention reports of each city. Pure: the same data gives the same report.
+// verdicts and detention reports of each city. Pure: the same data gives the same report, and every
+// rendering (summary, chart, tables, CSV) reads this one report, so they cannot disagree.
 import { bothTimes, formatMinutes, relativeToAnnounced, wallClock } from './time.js'
 import type {
   AvailabilityPoint,
@@ -10,14 +11,27 @@ import type {
   DetentionEntry,
   Drop,
   IncidentEntry,
+  InterceptionEntry,
+  LowestPoint,
   OoniTestLane,
   RallyReport,
   RallyReportData,
 } from './types.js'
 
 const MINUTE = 60_000
-// A drop shorter than this is noise (one bad bucket), not a disruption worth a line in the summary.
-const MIN_DROP_MINUTES = 10
+
+/**
+ * The chain verdicts that count as interception: the same as those that open an `https_interception`
+ * incident (INCIDENT_VERDICTS in packages/chain-verdicts). An untrusted root alone is not one.
+ */
+export const INTERCEPTION_VERDICTS: readonly string[] = ['known_interception', 'control_mismatch']
+/** Chains that did not verify, without anything to say they were intercepted. */
+export const UNTRUSTED_VERDICTS: readonly string[] = ['untrusted_root']
+
+/** Whether the incident was an outage people were told about: it fired (not cancelled while pending). */
+function fired(incident: { firingAt: Date | null }): boolean {
+  return incident.firingAt !== null
+}
 
 export function buildRallyReport(data: RallyReportData): RallyReport {
   const detentions = data.reports.map(detentionEntry)
@@ -30,7 +44,10 @@ export function buildRallyReport(data: RallyReportData): RallyReport {
           end: new Date(Math.max(...cities.map((city) => city.windowEnd.getTime()))),
         }
   const countryIncidents = data.incidents
-    .filter((incident) => incident.region === null && (!span || overlaps(incident, span.start, span.end)))
+    .filter(
+      (incident) =>
+        incident.region === null && fired(incident) && (!span || overlaps(incident, span.start, span.end)),
+    )
     .map(incidentEntry)
   return {
     date: data.date,
@@ -49,24 +66,30 @@ export function buildRallyReport(data: RallyReportData): RallyReport {
 
 function buildCity(data: CityWindowData, all: RallyReportData, detentions: DetentionEntry[]): CityReport {
   const availability = availabilitySeries(data, all.resolutionMinutes)
-  const drop = findDrop(availability, data, all.resolutionMinutes, all.thresholds)
+  const drops = findDrops(availability, data, all.resolutionMinutes, all.thresholds)
   const cityIncidents = all.incidents
     .filter(
-      (incident) => incident.region === data.city && overlaps(incident, data.windowStart, data.windowEnd),
+      (incident) =>
+        incident.region === data.city &&
+        fired(incident) &&
+        overlaps(incident, data.windowStart, data.windowEnd),
     )
     .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.id - b.id)
     .map(incidentEntry)
-  const interception = all.tls
-    .filter((row) => row.region === data.city)
-    .map((row) => ({
-      host: row.host,
-      verdict: row.verdict,
-      vantage: row.vantageId,
-      knownMatch: row.knownMatch,
-      count: row.count,
-      first: row.first,
-      last: row.last,
-    }))
+  const chains = (verdicts: readonly string[]): InterceptionEntry[] =>
+    all.tls
+      .filter((row) => row.region === data.city && verdicts.includes(row.verdict))
+      .map((row) => ({
+        host: row.host,
+        verdict: row.verdict,
+        vantage: row.vantageId,
+        knownMatch: row.knownMatch,
+        count: row.count,
+        first: row.first,
+        last: row.last,
+      }))
+  const measured = availability.filter((point) => point.share !== null)
+  const withoutBaseline = measured.filter((point) => point.noBaseline).length
   const own = detentions.filter((entry) => entry.cities.includes(data.city))
   const sources = [...new Set(own.flatMap((entry) => entry.sources))].sort()
   const city: CityReport = {
@@ -78,10 +101,14 @@ function buildCity(data: CityWindowData, all: RallyReportData, detentions: Deten
     windowStart: data.windowStart,
     windowEnd: data.windowEnd,
     availability,
-    drop,
+    baseline: withoutBaseline === 0 ? 'full' : withoutBaseline === measured.length ? 'none' : 'partial',
+    drop: mainDrop(drops),
+    drops,
+    lowest: lowestPoint(availability),
     incidents: cityIncidents,
     throttling: cityIncidents.filter((incident) => incident.kind === 'throttling'),
-    interception,
+    interception: chains(INTERCEPTION_VERDICTS),
+    untrustedChains: chains(UNTRUSTED_VERDICTS),
     detentions: {
       reports: own.length,
       detained: own.reduce((sum, entry) => sum + (entry.count ?? 0), 0),
@@ -110,11 +137,20 @@ export function availabilitySeries(data: CityWindowData, resolutionMinutes: numb
       .filter((b): b is Bucket => b !== undefined && b.total > 0)
       .map((b) => b.ok / b.total)
     const baseline = past.length === 0 ? null : median(past)
+    const ratio =
+      share === null
+        ? null
+        : baseline === null
+          ? share
+          : baseline === 0
+            ? null
+            : Math.min(share / baseline, 1.5)
     points.push({
       start: new Date(at),
       share,
       baseline,
-      ratio: share === null || baseline === null || baseline === 0 ? null : Math.min(share / baseline, 1.5),
+      ratio,
+      noBaseline: share !== null && baseline === null,
       samples: bucket?.total ?? 0,
     })
   }
@@ -122,16 +158,19 @@ export function availabilitySeries(data: CityWindowData, resolutionMinutes: numb
 }
 
 /**
- * The first stretch of at least ten minutes below the warning fraction of baseline: when connectivity
- * dropped, relative to the announced start, and how long it stayed down. A bucket without measurements
- * neither ends a stretch nor starts one: silence is not recovery.
+ * Every stretch of buckets below the warning fraction of baseline (of full availability where there is no
+ * baseline), however short: a five-minute outage is one bucket at 5-minute resolution and is a drop. When
+ * connectivity dropped, relative to the announced start, and how long it stayed down (to the start of the
+ * first bucket above the line, or the end of the window). A bucket without measurements neither ends a
+ * stretch nor starts one: silence is not recovery. Thresholds are the config's `thresholds.blackout`.
  */
-export function findDrop(
+export function findDrops(
   points: AvailabilityPoint[],
   city: Pick<CityWindowData, 'announcedStart' | 'windowEnd'>,
-  resolutionMinutes: number,
+  _resolutionMinutes: number,
   thresholds: { warning: number; critical: number },
-): Drop | null {
+): Drop[] {
+  const drops: Drop[] = []
   let run: AvailabilityPoint[] = []
   for (let i = 0; i <= points.length; i++) {
     const point = points[i]
@@ -141,40 +180,78 @@ export function findDrop(
       continue
     }
     const first = run[0]
-    const last = run[run.length - 1]
-    if (first && last) {
-      const minutes = (last.start.getTime() - first.start.getTime()) / MINUTE + resolutionMinutes
-      if (minutes >= MIN_DROP_MINUTES) {
-        const end = point ? point.start : null
-        const lowestRatio = Math.min(...run.map((p) => p.ratio!))
-        return {
-          start: first.start,
-          end,
-          durationMinutes: Math.round(((end ?? city.windowEnd).getTime() - first.start.getTime()) / MINUTE),
-          minutesFromAnnounced: Math.round((first.start.getTime() - city.announcedStart.getTime()) / MINUTE),
-          lowestRatio,
-          level: lowestRatio < thresholds.critical ? 'critical' : 'warning',
-        }
-      }
+    if (first) {
+      const end = point ? point.start : null
+      const lowestRatio = Math.min(...run.map((p) => p.ratio!))
+      drops.push({
+        start: first.start,
+        end,
+        durationMinutes: Math.round(((end ?? city.windowEnd).getTime() - first.start.getTime()) / MINUTE),
+        minutesFromAnnounced: Math.round((first.start.getTime() - city.announcedStart.getTime()) / MINUTE),
+        lowestRatio,
+        lowestShare: Math.min(...run.map((p) => p.share!)),
+        noBaseline: run.some((p) => p.noBaseline),
+        level: lowestRatio < thresholds.critical ? 'critical' : 'warning',
+      })
     }
     run = []
   }
-  return null
+  return drops
+}
+
+/** The drop the summary names: the longest, then the deepest, then the first. */
+function mainDrop(drops: readonly Drop[]): Drop | null {
+  let main: Drop | null = null
+  for (const drop of drops) {
+    if (
+      !main ||
+      drop.durationMinutes > main.durationMinutes ||
+      (drop.durationMinutes === main.durationMinutes && drop.lowestRatio < main.lowestRatio)
+    )
+      main = drop
+  }
+  return main
+}
+
+/** The main drop of the points (see findDrops), or null. */
+export function findDrop(
+  points: AvailabilityPoint[],
+  city: Pick<CityWindowData, 'announcedStart' | 'windowEnd'>,
+  resolutionMinutes: number,
+  thresholds: { warning: number; critical: number },
+): Drop | null {
+  return mainDrop(findDrops(points, city, resolutionMinutes, thresholds))
+}
+
+/** The measured bucket with the lowest share (the first of equal ones); null without measurements. */
+function lowestPoint(points: readonly AvailabilityPoint[]): LowestPoint | null {
+  let lowest: LowestPoint | null = null
+  for (const point of points) {
+    if (point.share === null) continue
+    if (!lowest || point.share < lowest.share)
+      lowest = { start: point.start, share: point.share, samples: point.samples }
+  }
+  return lowest
 }
 
 export function summarizeCity(city: CityReport): string {
   const announced = wallClock(city.announcedStart, city.timeZone).time
   const parts: string[] = []
-  const measured = city.availability.some((point) => point.share !== null)
   if (city.drop) {
     const drop = city.drop
+    const others = city.drops.length - 1
     parts.push(
       `connectivity dropped at ${bothTimes(drop.start, city.timeZone)}, ${relativeToAnnounced(drop.minutesFromAnnounced, announced)}; ` +
         `${drop.end ? `down for ${formatMinutes(drop.durationMinutes)}` : `still down at the end of the window after ${formatMinutes(drop.durationMinutes)}`} ` +
-        `(lowest ${Math.round(drop.lowestRatio * 100)}% of baseline, ${drop.level})`,
+        `(lowest ${Math.round(drop.lowestRatio * 100)}% ${drop.noBaseline ? 'of full availability, no baseline' : 'of baseline'}, ${drop.level})` +
+        (others > 0 ? `; ${others} other drop${others === 1 ? '' : 's'} below the warning line` : ''),
+    )
+  } else if (city.lowest) {
+    parts.push(
+      `no drop in availability (lowest ${Math.round(city.lowest.share * 100)}% at ${bothTimes(city.lowest.start, city.timeZone)}${city.baseline === 'none' ? ', no baseline' : ''})`,
     )
   } else {
-    parts.push(measured ? 'no drop in availability' : 'no measurements in the window')
+    parts.push('no measurements in the window')
   }
   for (const incident of city.throttling) {
     const minutes = ((incident.end ?? city.windowEnd).getTime() - incident.start.getTime()) / MINUTE
@@ -182,10 +259,14 @@ export function summarizeCity(city: CityReport): string {
       `throttling from ${bothTimes(incident.start, city.timeZone)}, ${relativeToAnnounced((incident.start.getTime() - city.announcedStart.getTime()) / MINUTE, announced)}, for ${formatMinutes(minutes)}`,
     )
   }
-  const interceptions = city.interception.filter((entry) => entry.verdict !== 'handshake_failed')
-  if (interceptions.length > 0) {
+  if (city.interception.length > 0) {
     parts.push(
-      `HTTPS interception seen for ${[...new Set(interceptions.map((entry) => entry.host))].join(', ')}`,
+      `HTTPS interception seen for ${[...new Set(city.interception.map((entry) => entry.host))].join(', ')}`,
+    )
+  }
+  if (city.untrustedChains.length > 0) {
+    parts.push(
+      `untrusted certificate chains (not judged interception) for ${[...new Set(city.untrustedChains.map((entry) => entry.host))].join(', ')}`,
     )
   }
   const { detentions } = city

@@ -84,28 +84,35 @@ export function renderTimelineSvg(report: RallyReport): string {
         `<rect class="outage ${incident.kind}" x="${x1.toFixed(1)}" y="${top}" width="${Math.max(x2 - x1, 1).toFixed(1)}" height="${LANE - 12}" fill="${fill}" fill-opacity="0.35"><title>${escapeXml(`${incident.kind} ${incident.level}: ${incident.summary}`)}</title></rect>`,
       )
     }
-    if (city.drop) {
-      const x1 = clampX(city.drop.start)
-      const x2 = clampX(city.drop.end ?? city.windowEnd)
+    for (const drop of city.drops) {
+      const x1 = clampX(drop.start)
+      const x2 = clampX(drop.end ?? city.windowEnd)
       parts.push(
-        `<rect class="drop" x="${x1.toFixed(1)}" y="${bottom - 4}" width="${Math.max(x2 - x1, 1).toFixed(1)}" height="4" fill="#c0392b"/>`,
+        `<rect class="drop" x="${x1.toFixed(1)}" y="${bottom - 4}" width="${Math.max(x2 - x1, 2).toFixed(1)}" height="4" fill="#c0392b"><title>${escapeXml(`drop to ${Math.round(drop.lowestShare * 100)}% for ${drop.durationMinutes} min`)}</title></rect>`,
       )
     }
     // Baseline at 100% and the availability ratio as a line broken where there is no data.
     parts.push(
       `<line x1="${LABEL}" x2="${LABEL + plot}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#999" stroke-dasharray="2 3"/>`,
     )
+    // A step per bucket, across the bucket's width: a single bucket down (a five-minute outage) shows as a notch.
     const segments: string[][] = [[]]
     for (const point of city.availability) {
       if (point.ratio === null) {
         if (segments[segments.length - 1]!.length > 0) segments.push([])
         continue
       }
-      const mid = point.start.getTime() + (report.resolutionMinutes * 60_000) / 2
-      segments[segments.length - 1]!.push(`${x(mid).toFixed(1)},${y(point.ratio).toFixed(1)}`)
+      const from = clampX(point.start)
+      const to = clampX(point.start.getTime() + report.resolutionMinutes * 60_000)
+      const py = y(point.ratio).toFixed(1)
+      segments[segments.length - 1]!.push(`${from.toFixed(1)},${py}`, `${to.toFixed(1)},${py}`)
     }
-    if (!city.availability.some((point) => point.ratio !== null)) {
+    if (!city.availability.some((point) => point.share !== null)) {
       parts.push(`<text class="small" x="${LABEL + 8}" y="${top + 40}">no measurements in this window</text>`)
+    } else if (city.baseline !== 'full') {
+      parts.push(
+        `<text class="small no-baseline" x="${LABEL + 8}" y="${top + 12}">${city.baseline === 'none' ? 'no baseline' : 'no baseline in part'}: availability against 100%</text>`,
+      )
     }
     for (const segment of segments.filter((s) => s.length > 0)) {
       parts.push(

@@ -5,7 +5,15 @@ import { renderHtml } from './render-html.js'
 import { renderCsv, renderJson, renderMarkdown } from './render-text.js'
 import type { RallyReport } from './types.js'
 
-export { availabilitySeries, buildRallyReport, findDrop, summarizeCity } from './build.js'
+export {
+  availabilitySeries,
+  buildRallyReport,
+  findDrop,
+  findDrops,
+  INTERCEPTION_VERDICTS,
+  summarizeCity,
+  UNTRUSTED_VERDICTS,
+} from './build.js'
 export { escapeXml, renderTimelineSvg } from './chart.js'
 export {
   INCIDENT_CSV_HEADER,

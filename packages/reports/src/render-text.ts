@@ -20,7 +20,7 @@ export function renderMarkdown(report: RallyReport): string {
   const lines: string[] = [
     `# Rally report ${report.country} ${report.date}`,
     '',
-    `Generated ${report.generatedAt.toISOString()}; availability at ${report.resolutionMinutes}-minute resolution against the median of the same hours on the previous days.`,
+    `Generated ${report.generatedAt.toISOString()}; availability at ${report.resolutionMinutes}-minute resolution against the median of the same hours on the previous days (against 100% where they have none: no baseline).`,
     '',
     '## Summary',
     '',
@@ -37,9 +37,15 @@ export function renderMarkdown(report: RallyReport): string {
       `${city.rally}; announced ${bothTimes(city.announcedStart, zone)} to ${bothTimes(city.announcedEnd, zone)}; window ${bothTimes(city.windowStart, zone)} to ${bothTimes(city.windowEnd, zone)}.`,
       '',
     )
-    if (city.drop) {
+    for (const drop of city.drops) {
       lines.push(
-        `Drop: from ${bothTimes(city.drop.start, zone)} to ${city.drop.end ? bothTimes(city.drop.end, zone) : 'the end of the window'}, ${formatMinutes(city.drop.durationMinutes)}, ${city.drop.minutesFromAnnounced} min from the announced start, lowest ${percent(city.drop.lowestRatio)} of baseline (${city.drop.level}).`,
+        `Drop: from ${bothTimes(drop.start, zone)} to ${drop.end ? bothTimes(drop.end, zone) : 'the end of the window'}, ${formatMinutes(drop.durationMinutes)}, ${drop.minutesFromAnnounced} min from the announced start, lowest ${percent(drop.lowestRatio)} ${dropReference(drop)} (${drop.level}).`,
+        '',
+      )
+    }
+    if (city.lowest) {
+      lines.push(
+        `Lowest availability: ${percent(city.lowest.share)} at ${bothTimes(city.lowest.start, zone)} (${city.lowest.samples} measurements)${city.baseline === 'full' ? '' : city.baseline === 'none' ? '; no baseline' : '; no baseline for part of the window'}.`,
         '',
       )
     }
@@ -67,6 +73,20 @@ export function renderMarkdown(report: RallyReport): string {
       }
       lines.push('')
     }
+    if (city.untrustedChains.length > 0) {
+      lines.push(
+        'Untrusted certificate chains (not judged interception: no known interception root, no control chain says so):',
+        '',
+        '| host | verdict | vantage | observations | first | last |',
+        '| --- | --- | --- | --- | --- | --- |',
+      )
+      for (const entry of city.untrustedChains) {
+        lines.push(
+          `| ${entry.host} | ${entry.verdict} | ${entry.vantage} | ${entry.count} | ${bothTimes(entry.first, zone)} | ${bothTimes(entry.last, zone)} |`,
+        )
+      }
+      lines.push('')
+    }
     const measured = city.availability.filter((point) => point.share !== null)
     if (measured.length > 0) {
       lines.push(
@@ -75,7 +95,7 @@ export function renderMarkdown(report: RallyReport): string {
       )
       for (const point of city.availability) {
         lines.push(
-          `| ${localTime(point.start, zone)} | ${utcTime(point.start)} | ${percent(point.share)} | ${percent(point.baseline)} | ${percent(point.ratio)} | ${point.samples} |`,
+          `| ${localTime(point.start, zone)} | ${utcTime(point.start)} | ${percent(point.share)} | ${point.noBaseline ? 'none' : percent(point.baseline)} | ${percent(point.ratio)} | ${point.samples} |`,
         )
       }
       lines.push('')
@@ -137,6 +157,11 @@ export function renderMarkdown(report: RallyReport): string {
   return lines.join('\n')
 }
 
+/** `of baseline`, or `of full availability (no baseline)` for a drop with buckets that had none. */
+export function dropReference(drop: { noBaseline: boolean }): string {
+  return drop.noBaseline ? 'of full availability (no baseline)' : 'of baseline'
+}
+
 export const CSV_COLUMNS = [
   'record',
   'city',
@@ -159,7 +184,10 @@ export const CSV_COLUMNS = [
 
 type CsvRow = Partial<Record<(typeof CSV_COLUMNS)[number], string | number | null>>
 
-/** One CSV of several record types (summary, drop, availability, incident, interception, detention, ioda_event, ooni_test). */
+/**
+ * One CSV of several record types (summary, drop, lowest, availability, incident, interception,
+ * untrusted_chain, detention, ioda_event, ooni_test).
+ */
 export function renderCsv(report: RallyReport): string {
   const rows: CsvRow[] = []
   const local = (at: Date | null, zone: string) => (at ? localTime(at, zone) : null)
@@ -176,18 +204,31 @@ export function renderCsv(report: RallyReport): string {
       sources: city.detentions.sources.join(' '),
       detail: city.summary,
     })
-    if (city.drop) {
+    for (const drop of city.drops) {
       rows.push({
         record: 'drop',
         city: city.city,
-        start_utc: city.drop.start.toISOString(),
-        end_utc: city.drop.end?.toISOString() ?? null,
-        start_local: local(city.drop.start, zone),
-        end_local: local(city.drop.end, zone),
-        ratio: round(city.drop.lowestRatio),
-        level: city.drop.level,
-        minutes: city.drop.durationMinutes,
-        minutes_from_announced: city.drop.minutesFromAnnounced,
+        start_utc: drop.start.toISOString(),
+        end_utc: drop.end?.toISOString() ?? null,
+        start_local: local(drop.start, zone),
+        end_local: local(drop.end, zone),
+        availability: round(drop.lowestShare),
+        ratio: round(drop.lowestRatio),
+        level: drop.level,
+        minutes: drop.durationMinutes,
+        minutes_from_announced: drop.minutesFromAnnounced,
+        detail: `lowest ${dropReference(drop)}${drop === city.drop ? '; the drop the summary names' : ''}`,
+      })
+    }
+    if (city.lowest) {
+      rows.push({
+        record: 'lowest',
+        city: city.city,
+        start_utc: city.lowest.start.toISOString(),
+        start_local: local(city.lowest.start, zone),
+        availability: round(city.lowest.share),
+        samples: city.lowest.samples,
+        detail: `baseline: ${city.baseline}`,
       })
     }
     for (const point of city.availability) {
@@ -200,6 +241,7 @@ export function renderCsv(report: RallyReport): string {
         baseline: round(point.baseline),
         ratio: round(point.ratio),
         samples: point.samples,
+        detail: point.noBaseline ? 'no baseline: ratio against 100%' : null,
       })
     }
     for (const incident of city.incidents) {
@@ -227,6 +269,17 @@ export function renderCsv(report: RallyReport): string {
         kind: entry.verdict,
         samples: entry.count,
         detail: `${entry.host} from ${entry.vantage}${entry.knownMatch ? ` (${entry.knownMatch})` : ''}`,
+      })
+    }
+    for (const entry of city.untrustedChains) {
+      rows.push({
+        record: 'untrusted_chain',
+        city: city.city,
+        start_utc: entry.first.toISOString(),
+        end_utc: entry.last.toISOString(),
+        kind: entry.verdict,
+        samples: entry.count,
+        detail: `${entry.host} from ${entry.vantage} (not judged interception)`,
       })
     }
   }

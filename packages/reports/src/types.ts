@@ -51,8 +51,21 @@ export interface AvailabilityPoint {
   share: number | null
   /** Median share of the same bucket on the baseline days; null without any. */
   baseline: number | null
-  /** share / baseline; null when either is missing. */
+  /**
+   * share / baseline (capped at 1.5); without a baseline, the share itself: compared with full
+   * availability, as the blackout detector does without history (its evidence's `baseline` is 1 then,
+   * packages/model blackoutEvidenceSchema). Null without measurements.
+   */
   ratio: number | null
+  /** The bucket had measurements but no baseline day had any for it: `ratio` is against 100%. */
+  noBaseline: boolean
+  samples: number
+}
+
+/** The bucket of the window with the lowest share of successful measurements. */
+export interface LowestPoint {
+  start: Date
+  share: number
   samples: number
 }
 
@@ -64,6 +77,10 @@ export interface Drop {
   /** Minutes from the announced start; negative when it came first. */
   minutesFromAnnounced: number
   lowestRatio: number
+  /** The lowest share of successful measurements in the drop, 0..1. */
+  lowestShare: number
+  /** Some of its buckets had no baseline: their ratio is against full availability. */
+  noBaseline: boolean
   level: 'warning' | 'critical'
 }
 
@@ -108,10 +125,24 @@ export interface CityReport {
   windowStart: Date
   windowEnd: Date
   availability: AvailabilityPoint[]
+  /** `full` when every measured bucket had a baseline, `none` when none had, else `partial`. */
+  baseline: 'full' | 'partial' | 'none'
+  /** The longest drop (the deepest of equally long ones): the one the summary names. */
   drop: Drop | null
+  /** Every drop of the window, first first; `drop` is one of them. */
+  drops: Drop[]
+  /** Null without measurements. */
+  lowest: LowestPoint | null
+  /** Incidents that fired (an incident cancelled while pending was never an outage and is left out). */
   incidents: IncidentEntry[]
   throttling: IncidentEntry[]
+  /** Chains judged intercepted: verdicts `known_interception` and `control_mismatch`. */
   interception: InterceptionEntry[]
+  /**
+   * Chains that did not verify (`untrusted_root`) without a known root or the control's chain to call them
+   * intercepted: the server's own doing as often as not. Listed apart, never counted as interception.
+   */
+  untrustedChains: InterceptionEntry[]
   detentions: { reports: number; detained: number; sources: string[]; ids: number[] }
   summary: string
 }
@@ -145,7 +176,7 @@ export interface RallyReport {
   /** From the earliest window start to the latest window end. */
   span: { start: Date; end: Date } | null
   cities: CityReport[]
-  /** Incidents of the whole country (no region) overlapping the span. */
+  /** Incidents of the whole country (no region) overlapping the span that fired. */
   countryIncidents: IncidentEntry[]
   detentions: DetentionEntry[]
   /** Sum of the largest count of every report of the day. */

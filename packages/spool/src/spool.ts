@@ -17,7 +17,7 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { VigilError } from '@vigil/errors'
-import { decodeFrames, encodeFrame } from './frame.js'
+import { decodeFrames, encodeFrame, type FrameDamage } from './frame.js'
 
 export type SpoolFullPolicy = 'drop_oldest' | 'stop'
 
@@ -105,11 +105,18 @@ export class Spool<T> {
       .sort()
     for (const [index, name] of files.entries()) {
       const file = path.join(dir, name)
-      const content = readFileSync(file)
-      const decoded = decodeFrames(content, 0)
+      let count = 0
+      let size = 0
+      const decoded = withFile(file, 'r', (fd) => {
+        size = fstatSync(fd).size
+        return scanFrames(fd, 0, size, () => {
+          count += 1
+          return true
+        })
+      })
       const segment = {
         firstSeq: Number(name.slice(0, -SEGMENT_SUFFIX.length)),
-        count: decoded.records.length,
+        count,
         bytes: decoded.end,
         file,
       }
@@ -124,7 +131,7 @@ export class Spool<T> {
             segment: name,
             offset: decoded.end,
             damage: decoded.damage,
-            bytesSkipped: content.length - decoded.end,
+            bytesSkipped: size - decoded.end,
           },
         )
         // Later appends must follow the last good record, so the torn bytes are cut off.
@@ -237,15 +244,24 @@ export class Spool<T> {
       const cursor = this.readCursor
       const fromCursor = cursor !== undefined && cursor.file === segment.file && cursor.seq === seq
       const offset = fromCursor ? cursor.offset : 0
-      const decoded = decodeFrames(readRange(segment.file, offset, segment.bytes), offset)
-      const skip = fromCursor ? 0 : seq - segment.firstSeq
-      const take = decoded.records.slice(skip, skip + (max - entries.length))
-      for (const [index, payload] of take.entries()) {
-        entries.push({ seq: seq + index, record: JSON.parse(payload.toString('utf8')) as T })
-      }
-      const endIndex = skip + take.length
-      seq += take.length
-      this.readCursor = { seq, file: segment.file, offset: decoded.ends[endIndex - 1] ?? offset }
+      let skip = fromCursor ? 0 : seq - segment.firstSeq
+      // Only as much of the segment as the records asked for, a chunk at a time: a segment is up to
+      // 8 MiB and a batch usually a fraction of it.
+      let consumedTo = offset
+      withFile(segment.file, 'r', (fd) => {
+        const end = Math.min(segment.bytes, fstatSync(fd).size)
+        scanFrames(fd, offset, end, (payload, recordEnd) => {
+          if (skip > 0) {
+            skip -= 1
+          } else {
+            entries.push({ seq, record: JSON.parse(payload.toString('utf8')) as T })
+            seq += 1
+          }
+          consumedTo = recordEnd
+          return entries.length < max
+        })
+      })
+      this.readCursor = { seq, file: segment.file, offset: consumedTo }
     }
     return entries
   }
@@ -332,21 +348,62 @@ export class Spool<T> {
   }
 }
 
-function readRange(file: string, offset: number, end: number): Buffer {
-  const fd = openSync(file, 'r')
+/** Bytes read from a segment file at a time when reading or scanning it. */
+const READ_CHUNK_BYTES = 512 * 1024
+
+function withFile<R>(file: string, flags: string, use: (fd: number) => R): R {
+  const fd = openSync(file, flags)
   try {
-    const size = Math.min(end, fstatSync(fd).size)
-    const buffer = Buffer.alloc(Math.max(0, size - offset))
-    let read = 0
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, offset + read)
-      if (n === 0) break
-      read += n
-    }
-    return buffer.subarray(0, read)
+    return use(fd)
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Visits the whole records of `fd` between the offsets `from` and `end` in order, reading
+ * READ_CHUNK_BYTES at a time (more only for a record larger than that), so memory holds one chunk and
+ * never the whole file. `visit` gets each record's payload and the offset just past it, and returns
+ * false to stop. Returns where the last good record ended and why scanning stopped before `end`, as
+ * decodeFrames does for a buffer of the same bytes (a record cut by a chunk's edge is read again whole).
+ */
+function scanFrames(
+  fd: number,
+  from: number,
+  end: number,
+  visit: (payload: Buffer, recordEnd: number) => boolean,
+): { end: number; damage: FrameDamage | undefined } {
+  let position = from
+  let chunkBytes = READ_CHUNK_BYTES
+  while (position < end) {
+    const buffer = readAt(fd, position, Math.min(chunkBytes, end - position))
+    if (buffer.length === 0) break
+    const decoded = decodeFrames(buffer, position)
+    for (const [index, payload] of decoded.records.entries()) {
+      if (!visit(payload, decoded.ends[index]!)) return { end: decoded.ends[index]!, damage: undefined }
+    }
+    const toEnd = position + buffer.length >= end
+    const advanced = decoded.end > position
+    position = decoded.end
+    if (decoded.damage === undefined) continue
+    const cut = decoded.damage === 'torn_header' || decoded.damage === 'torn_payload'
+    if (!cut || toEnd) return { end: position, damage: decoded.damage }
+    // A record runs past this chunk: read again from its start, with room for it.
+    if (!advanced) chunkBytes *= 2
+  }
+  return { end: position, damage: undefined }
+}
+
+/** Up to `length` bytes of `fd` from `offset` (fewer at the end of the file). */
+function readAt(fd: number, offset: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length)
+  let read = 0
+  while (read < length) {
+    const n = readSync(fd, buffer, read, length - read, offset + read)
+    if (n === 0) break
+    read += n
+  }
+  return buffer.subarray(0, read)
 }
 
 // A new or renamed file's directory entry is only durable once the directory itself is synced.

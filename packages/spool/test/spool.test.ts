@@ -120,6 +120,48 @@ describe('Spool', () => {
     ).toEqual([0, 1, 100])
   })
 
+  it('reads a segment many reads long in order, a record longer than one read whole, and reopens it', () => {
+    // Segment files are read half a MiB at a time: 4,000 records of about 300 bytes span several reads,
+    // and a 1.3 MB record is longer than one.
+    const padded = (from: number, count: number): Row[] =>
+      rows(from, count).map((row) => ({ ...row, text: row.text.padEnd(300, '.') }))
+    const big: Row = { n: 2_000, text: 'ж'.repeat(650_000) }
+    const spool = open({ maxBytes: 64 * 1_048_576, segmentBytes: 16 * 1_048_576 })
+    spool.append([...padded(0, 2_000), big, ...padded(2_001, 2_000)])
+    expect(segments()).toHaveLength(1)
+    const seen: number[] = []
+    let acked = 0
+    for (let batch = spool.read(700); batch.length > 0; batch = spool.read(700)) {
+      for (const entry of batch) {
+        expect(entry.seq).toBe(entry.record.n)
+        if (entry.record.n === 2_000) expect(entry.record).toEqual(big)
+        seen.push(entry.record.n)
+      }
+      // Half of the batch acknowledged: the next read starts inside what was read already.
+      acked = batch[Math.floor(batch.length / 2)]!.seq + 1
+      spool.ack(acked - 1)
+      if (batch.length < 700) break
+    }
+    expect(seen.slice(0, 700)).toEqual(Array.from({ length: 700 }, (_, i) => i))
+    expect(new Set(seen).size).toBe(4_001)
+    spool.close()
+
+    // Reopened: counted through every read, the cut tail found past the first read.
+    const [segment] = segments()
+    const file = path.join(dir, segment!)
+    truncateSync(file, statSync(file).size - 3)
+    const warnings: Array<{ message: string; details: Record<string, unknown> }> = []
+    const reopened = open({ onWarning: (message, details) => warnings.push({ message, details }) })
+    expect(warnings).toHaveLength(1)
+    const lastFrame = encodeFrame(padded(4_000, 1)[0]).length
+    expect(warnings[0]!.details).toMatchObject({ damage: 'torn_payload', bytesSkipped: lastFrame - 3 })
+    expect(reopened.stats()).toMatchObject({ nextSeq: 4_000, backlog: 4_000 - acked })
+    expect(reopened.read(10_000).map((e) => e.record.n)).toEqual(
+      Array.from({ length: 4_000 - acked }, (_, i) => acked + i),
+    )
+    reopened.close()
+  })
+
   it('skips garbage written after the last record (a torn header)', () => {
     const spool = open()
     spool.append(rows(0, 2))

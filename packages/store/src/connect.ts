@@ -12,7 +12,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { VigilError } from '@vigil/errors'
 import postgres from 'postgres'
-import { acquireDataDirLock } from './lock.js'
+import { acquireDataDirLock, announceInDataDirLock } from './lock.js'
 
 export type Sql = postgres.Sql
 export type TransactionSql = postgres.TransactionSql
@@ -104,6 +104,8 @@ async function openEmbeddedStore(dataDir: string): Promise<Store> {
     db = await PGlite.create({ dataDir: pgDir, startParams })
     server = new PGLiteSocketServer({ db, path: path.join(socketDir, '.s.PGSQL.5432') })
     await server.start()
+    // Named in the lock, so a process that takes over the lock after this one was killed removes it.
+    announceInDataDirLock(dir, { pgsocket: socketDir })
   } catch (cause) {
     await server?.stop().catch(() => {})
     await db?.close().catch(() => {})

@@ -5,6 +5,14 @@
 // and stay out of detection and baselines.
 import { type NetworkType, OWN_MEASUREMENT_SOURCES } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
+import {
+  bucketExpression,
+  histogramPercentile,
+  type RollupSpan,
+  rawPart,
+  rolledPart,
+  rollupSpan,
+} from './rollups.js'
 
 const OWN_SOURCES = [...OWN_MEASUREMENT_SOURCES] as string[]
 
@@ -24,9 +32,23 @@ export interface LatestSeriesRow {
   failure: string | null
   durationMs: number | null
   measuredAt: Date
+  /** `details.blockPage` of an http/https probe: the block-page pattern's name, at most 200 characters. */
+  blockPage: string | null
+  /** `details.timeoutPhase` of an http/https probe (dns, connect, tls, headers, body); null when not a string. */
+  timeoutPhase: string | null
+  /** `details.transferBytesPerSecond`, body bytes per second, clamped to 0..1e12; null when not a number. */
+  transferBytesPerSecond: number | null
+  /** Probes of the series measured in [from, to], and how many of them failed. */
+  windowSamples: number
+  windowFailures: number
 }
 
-/** The latest measurement of each (vantage, target, kind) measured in [from, to], from every own vantage. */
+/**
+ * The latest measurement of each (vantage, target, kind) measured in [from, to], from every own vantage,
+ * with the facts detection reads from its details (block page, timeout phase, transfer rate; details are
+ * uploaded by agents, so each is read only when it has the expected JSON type, and bounded) and the
+ * series' probe and failure counts in the window.
+ */
 export async function latestSeries(
   sql: Sql | TransactionSql,
   from: Date,
@@ -36,11 +58,21 @@ export async function latestSeries(
     select distinct on (m.vantage_id, m.target_id, m.kind)
       m.vantage_id as "vantageId", v.role as "vantageRole", m.target_id as "targetId", m.kind,
       t.group_name as "group", t.purpose, m.region, v.asn, v.network_type as "networkType", m.ok, m.failure,
-      m.duration_ms as "durationMs", m.measured_at as "measuredAt"
+      m.duration_ms as "durationMs", m.measured_at as "measuredAt",
+      case when jsonb_typeof(m.details->'blockPage') = 'string'
+        then left(m.details->>'blockPage', 200) end as "blockPage",
+      case when jsonb_typeof(m.details->'timeoutPhase') = 'string'
+        then left(m.details->>'timeoutPhase', 20) end as "timeoutPhase",
+      case when jsonb_typeof(m.details->'transferBytesPerSecond') = 'number'
+        then least(greatest((m.details->>'transferBytesPerSecond')::numeric, 0), 1e12)::float8
+        end as "transferBytesPerSecond",
+      (count(*) over series)::int as "windowSamples",
+      (count(*) filter (where not m.ok) over series)::int as "windowFailures"
     from measurements m
     join vantages v on v.id = m.vantage_id
     left join targets t on t.id = m.target_id
     where m.measured_at >= ${from} and m.measured_at <= ${to} and m.source in ${sql(OWN_SOURCES)}
+    window series as (partition by m.vantage_id, m.target_id, m.kind)
     order by m.vantage_id, m.target_id, m.kind, m.measured_at desc`
 }
 
@@ -51,21 +83,37 @@ export interface ScopeShareRow {
   samples: number
 }
 
-/** Hourly success shares per region (`region:<name>`), country (`country:<code>`) and network (`network:AS<n>`). */
+/**
+ * Hourly success shares per region (`region:<name>`), country (`country:<code>`) and network (`network:AS<n>`)
+ * in [from, to): `share` is successes / probes (0..1), `samples` the probes, `start` the UTC hour.
+ * With `rollups` (the default) the closed, rolled-up hours are read from the hourly rollups and the rest
+ * (partial hours at either end, the current hour, hours dirty since their rollup) from raw rows; the
+ * figures are the same as the raw read's, exactly.
+ */
 export async function hourlyScopeShares(
   sql: Sql | TransactionSql,
   country: string,
   from: Date,
   to: Date,
+  options: { rollups?: boolean } = {},
 ): Promise<ScopeShareRow[]> {
+  const span = rollupSpan(from, to, options.rollups ?? true)
   const rows = await sql<
     Array<{ region: string; asn: number | null; in_country: boolean; start: Date; ok: number; total: number }>
   >`
-    select m.region, v.asn, v.role = 'in_country' as in_country, date_trunc('hour', m.measured_at) as start,
-           count(*) filter (where m.ok)::int as ok, count(*)::int as total
-    from measurements m join vantages v on v.id = m.vantage_id
-    where m.measured_at >= ${from} and m.measured_at < ${to} and m.region is not null
-      and m.source in ${sql(OWN_SOURCES)}
+    select x.region, v.asn, v.role = 'in_country' as in_country, x.start,
+           sum(x.ok)::int as ok, sum(x.total)::int as total
+    from (
+      select m.region, m.vantage_id, date_trunc('hour', m.measured_at, 'UTC') as start,
+             count(*) filter (where m.ok) as ok, count(*) as total
+      from ${rawPart(sql, span)} m
+      where m.region is not null
+      group by 1, 2, 3
+      union all
+      select r.region, r.vantage_id, r.hour, r.ok, r.total
+      from rollup_vantage_hourly r
+      where r.region is not null and ${rolledPart(sql, span)}
+    ) x join vantages v on v.id = x.vantage_id
     group by 1, 2, 3, 4`
   const sums = new Map<string, { scope: string; start: Date; ok: number; total: number }>()
   const add = (scope: string, start: Date, ok: number, total: number) => {
@@ -98,12 +146,20 @@ export interface DurationRow {
   samples: number
 }
 
-/** Median duration of successful probes per series in [from, to). */
+/**
+ * Median duration (milliseconds) of successful tcp, tls, http and https probes per series in [from, to),
+ * with the number of such probes. Without `rollups` (the default) the median is PostgreSQL's exact
+ * `percentile_cont(0.5)` over raw rows. With `rollups` it is read from the hourly duration histograms
+ * (raw rows of the hours not rolled up are put in the same buckets): within
+ * `DURATION_PERCENTILE_RELATIVE_ERROR` (2.2 %) of the exact median, `samples` exact.
+ */
 export async function durationMedians(
   sql: Sql | TransactionSql,
   from: Date,
   to: Date,
+  options: { rollups?: boolean } = {},
 ): Promise<DurationRow[]> {
+  if (options.rollups) return histogramMedians(sql, rollupSpan(from, to, true))
   return sql<DurationRow[]>`
     select m.vantage_id as "vantageId", m.target_id as "targetId", m.kind, t.group_name as "group",
            max(m.region) as region,
@@ -111,8 +167,40 @@ export async function durationMedians(
            count(*)::int as samples
     from measurements m left join targets t on t.id = m.target_id
     where m.measured_at >= ${from} and m.measured_at < ${to} and m.ok and m.duration_ms is not null
-      and m.kind in ('http', 'https', 'tcp', 'tls') and m.source in ${sql(OWN_SOURCES)}
+      and m.kind in ${sql(TIMED_KINDS)} and m.source in ${sql(OWN_SOURCES)}
     group by 1, 2, 3, 4`
+}
+
+const TIMED_KINDS = ['http', 'https', 'tcp', 'tls']
+
+async function histogramMedians(sql: Sql | TransactionSql, span: RollupSpan): Promise<DurationRow[]> {
+  const rows = await sql<
+    Array<Omit<DurationRow, 'medianMs' | 'samples'> & { buckets: number[]; counts: number[] }>
+  >`
+    select y.vantage_id as "vantageId", y.target_id as "targetId", y.kind, t.group_name as "group",
+           max(y.region) as region, array_agg(y.bucket order by y.bucket) as buckets,
+           array_agg(y.n order by y.bucket) as counts
+    from (
+      select x.vantage_id, x.target_id, x.kind, x.bucket, max(x.region) as region, sum(x.n)::int as n
+      from (
+        select m.vantage_id, m.target_id, m.kind, m.region, ${bucketExpression(sql, 'm.duration_ms')} as bucket,
+               count(*)::int as n
+        from ${rawPart(sql, span)} m
+        where m.ok and m.duration_ms is not null and m.kind in ${sql(TIMED_KINDS)}
+        group by 1, 2, 3, 4, 5
+        union all
+        select r.vantage_id, r.target_id, r.kind, r.region, b.bucket, b.n
+        from rollup_series_hourly r, unnest(r.duration_buckets, r.duration_counts) as b (bucket, n)
+        where r.kind in ${sql(TIMED_KINDS)} and ${rolledPart(sql, span)}
+      ) x
+      group by 1, 2, 3, 4
+    ) y left join targets t on t.id = y.target_id
+    group by 1, 2, 3, 4`
+  return rows.map(({ buckets, counts, ...series }) => ({
+    ...series,
+    medianMs: histogramPercentile(buckets, counts, 0.5),
+    samples: counts.reduce((sum, n) => sum + n, 0),
+  }))
 }
 
 export interface LivenessRow {

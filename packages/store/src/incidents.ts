@@ -14,6 +14,8 @@ export interface IncidentSignal {
   scope: string
   region?: string | null
   vantageId?: string | null
+  /** Set the open incident's region to this signal's too (an incident whose place grows, e.g. interception). */
+  updateRegion?: boolean
   level: IncidentLevel
   state: Exclude<IncidentState, 'resolved'>
   summary: string
@@ -71,6 +73,7 @@ export async function raiseIncident(sql: Sql | TransactionSql, signal: IncidentS
       state = case when state = 'firing' then 'firing' else ${signal.state} end,
       firing_at = coalesce(firing_at, ${firingAt}),
       summary = ${signal.summary},
+      region = case when ${signal.updateRegion === true} then ${signal.region ?? null} else region end,
       evidence = ${sql.json(signal.evidence as never)},
       last_seen_at = greatest(last_seen_at, ${signal.at}),
       updated_at = now()
@@ -81,6 +84,21 @@ export async function raiseIncident(sql: Sql | TransactionSql, signal: IncidentS
     opened: false,
     escalated: turnedFiring || existing.level !== signal.level,
   }
+}
+
+// The first key of the two-key advisory locks taken per identity ("inc" in ASCII).
+const IDENTITY_LOCK_CLASS = 0x696e63
+
+/**
+ * Waits for, and holds until the transaction ends, a lock on an incident identity: producers that merge
+ * their evidence into the open incident (several vantages of one interception) read, merge and raise under
+ * it, so no producer's part is lost to another's concurrent write. Returns the open incident, if any.
+ */
+export async function lockOpenIncident(tx: TransactionSql, identity: string): Promise<Incident | undefined> {
+  await tx`select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}::int, hashtext(${identity}))`
+  const [row] = await tx<IncidentRow[]>`
+    select * from incidents where identity = ${identity} and state <> 'resolved'`
+  return row ? fromRow(row) : undefined
 }
 
 /** Resolves the open incident of this identity, if any. */

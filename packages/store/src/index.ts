@@ -1,6 +1,14 @@
 // Storage for every Vigil service: one postgres.js client over an embedded or a real PostgreSQL.
 
 export {
+  ACK_COMMENT_MAX,
+  type Acknowledgement,
+  type AcknowledgeResult,
+  acknowledgeIncident,
+  acknowledgementsOf,
+  unacknowledgeIncident,
+} from './acknowledgements.js'
+export {
   type AgentTokenRecord,
   authenticateAgentToken,
   type CreatedAgentToken,
@@ -66,6 +74,7 @@ export {
   type IncidentScopeType,
   type IncidentSignal,
   type IncidentState,
+  lockOpenIncident,
   openIncidents,
   queryIncidents,
   type RaiseResult,
@@ -184,6 +193,16 @@ export {
   type RetentionResult,
   type RetentionTable,
 } from './retention.js'
+export {
+  bucketMiddleMs,
+  DURATION_BUCKETS_PER_DOUBLING,
+  DURATION_PERCENTILE_RELATIVE_ERROR,
+  durationBucket,
+  histogramPercentile,
+  type RollUpOptions,
+  type RollUpResult,
+  rollUpDirtyHours,
+} from './rollups.js'
 export {
   activeSilences,
   createSilence,

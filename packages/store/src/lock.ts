@@ -3,7 +3,17 @@
 // with the same small pids), which the process start time recorded beside the pid tells apart. The holder
 // may add `key value` lines after the first (e.g. where its control socket is), for other commands to find
 // it by.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VigilError } from '@vigil/errors'
 
@@ -49,7 +59,9 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
           },
         )
       }
-      // Stale: its owner is gone (killed or crashed). Remove it and try once more.
+      // Stale: its owner is gone (killed or crashed). Remove what it announced and left behind (its socket
+      // directories), then the lock, and try once more.
+      if (holder) removeLeftovers(holder.entries)
       rmSync(file, { force: true })
     }
   }
@@ -78,6 +90,35 @@ export function announceInDataDirLock(dir: string, entries: Record<string, strin
   const next = `${file}.${process.pid}.tmp`
   writeFileSync(next, `${[first, ...kept].join('\n')}\n`)
   renameSync(next, file)
+}
+
+// The private directories a holder makes under the system's temporary directory and names in its lock:
+// the control socket's (`control`, the socket's path) and the embedded server's (`pgsocket`).
+const LEFTOVER_PREFIXES = ['vigil-control-', 'vigil-pg-']
+
+/**
+ * Removes the socket directories a dead holder named in its lock. Only a directory directly under the
+ * system's temporary directory, named as Vigil names them and owned by this user, is removed: the lock
+ * file is writable by whoever owns the data directory, and must not make this process delete anything else.
+ */
+function removeLeftovers(entries: Record<string, string>): void {
+  const candidates = [
+    entries.control === undefined ? undefined : path.dirname(entries.control),
+    entries.pgsocket,
+  ]
+  for (const candidate of candidates) {
+    if (candidate === undefined || !path.isAbsolute(candidate)) continue
+    const resolved = path.resolve(candidate)
+    if (path.dirname(resolved) !== path.resolve(tmpdir())) continue
+    if (!LEFTOVER_PREFIXES.some((prefix) => path.basename(resolved).startsWith(prefix))) continue
+    try {
+      const stat = lstatSync(resolved)
+      if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue
+      rmSync(resolved, { recursive: true, force: true })
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 export interface DataDirHolder {

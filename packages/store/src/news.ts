@@ -177,6 +177,12 @@ export async function recordSourceFetch(sql: Db, fetch: SourceFetchRecord): Prom
   }
 }
 
+// Most keys (ids, GUIDs, URLs) one statement of a news read carries: each statement stays short on the
+// embedded database, which runs on the main thread.
+const STATEMENT_KEYS = 200
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /** Stores the items not stored before; returns only those. See `storeNewsItems`. */
 export async function insertNewsItems(sql: Db, items: readonly NewNewsItem[]): Promise<NewsItemRecord[]> {
   return (await storeNewsItems(sql, items)).inserted
@@ -248,21 +254,30 @@ export async function storedNewsItemKeys(
 }> {
   const guids = new Map<string, Array<{ canonicalUrl: string | null; title: string }>>()
   const canonicalUrls = new Set<string>()
-  if (keys.guids.length === 0 && keys.canonicalUrls.length === 0) return { guids, canonicalUrls }
-  const rows = await sql<
-    { source: string; guid: string | null; canonical_url: string | null; title: string }[]
-  >`
-    select source, guid, canonical_url, title from news_items
-    where (source = ${source} and guid = any(${keys.guids as string[]}::text[]))
-       or canonical_url = any(${keys.canonicalUrls as string[]}::text[])`
-  for (const row of rows) {
-    if (row.canonical_url !== null && keys.canonicalUrls.includes(row.canonical_url)) {
-      canonicalUrls.add(row.canonical_url)
-    }
-    if (row.source === source && row.guid !== null) {
-      const articles = guids.get(row.guid) ?? []
-      articles.push({ canonicalUrl: row.canonical_url, title: row.title })
-      guids.set(row.guid, articles)
+  const asked = new Set(keys.canonicalUrls)
+  const seen = new Set<string>()
+  // Bounded statements with a turn of the event loop between (see withItems): a feed may hold thousands.
+  const total = Math.max(keys.guids.length, keys.canonicalUrls.length)
+  for (let start = 0; start < total; start += STATEMENT_KEYS) {
+    if (start > 0) await yieldToEventLoop()
+    const guidPart = keys.guids.slice(start, start + STATEMENT_KEYS) as string[]
+    const urlPart = keys.canonicalUrls.slice(start, start + STATEMENT_KEYS) as string[]
+    const rows = await sql<
+      { id: number; source: string; guid: string | null; canonical_url: string | null; title: string }[]
+    >`
+      select id, source, guid, canonical_url, title from news_items
+      where (source = ${source} and guid = any(${guidPart}::text[]))
+         or canonical_url = any(${urlPart}::text[])`
+    for (const row of rows) {
+      // A row may answer a GUID of one statement and a URL of another.
+      if (seen.has(String(row.id))) continue
+      seen.add(String(row.id))
+      if (row.canonical_url !== null && asked.has(row.canonical_url)) canonicalUrls.add(row.canonical_url)
+      if (row.source === source && row.guid !== null) {
+        const articles = guids.get(row.guid) ?? []
+        articles.push({ canonicalUrl: row.canonical_url, title: row.title })
+        guids.set(row.guid, articles)
+      }
     }
   }
   return { guids, canonicalUrls }
@@ -371,15 +386,20 @@ function largestCount(counts: readonly ReportCount[]): ReportCount | null {
 async function withItems(sql: Db, reports: Report[]): Promise<ReportWithItems[]> {
   if (reports.length === 0) return []
   const ids = reports.map((report) => report.id)
-  const rows = await sql<Array<NewsItemRow & { report_id: number }>>`
-    select ri.report_id, ni.* from report_items ri join news_items ni on ni.id = ri.item_id
-    where ri.report_id in ${sql(ids)}
-    order by ri.added_at, ni.id`
   const byReport = new Map<number, NewsItemRecord[]>()
-  for (const row of rows) {
-    const list = byReport.get(row.report_id) ?? []
-    list.push(itemFromRow(row))
-    byReport.set(row.report_id, list)
+  // A bounded statement at a time, with a turn of the event loop between: the embedded database runs on
+  // the process' main thread, so one read of thousands of reports' items would stall everything else.
+  for (let start = 0; start < ids.length; start += STATEMENT_KEYS) {
+    if (start > 0) await yieldToEventLoop()
+    const rows = await sql<Array<NewsItemRow & { report_id: number }>>`
+      select ri.report_id, ni.* from report_items ri join news_items ni on ni.id = ri.item_id
+      where ri.report_id in ${sql(ids.slice(start, start + STATEMENT_KEYS))}
+      order by ri.added_at, ni.id`
+    for (const row of rows) {
+      const list = byReport.get(row.report_id) ?? []
+      list.push(itemFromRow(row))
+      byReport.set(row.report_id, list)
+    }
   }
   return reports.map((report) => ({ ...report, items: byReport.get(report.id) ?? [] }))
 }

@@ -2,6 +2,11 @@
 // verdicts seen from each region in a window.
 import { OWN_MEASUREMENT_SOURCES } from '@vigil/model'
 import type { Sql, TransactionSql } from './connect.js'
+import { rawPart, rolledPart, rollupSpan } from './rollups.js'
+
+// The rollups' five-minute slots.
+const SLOT_SECONDS = 300
+const OWN_SOURCES = [...OWN_MEASUREMENT_SOURCES] as string[]
 
 type Db = Sql | TransactionSql
 
@@ -16,6 +21,8 @@ export interface RegionBucketRow {
  * Vigil's own measurements (the local prober's and every agent's; imported OONI rows are reported apart)
  * for `regions` in [from, to), counted per region and bucket of `bucketSeconds`
  * (buckets aligned to the Unix epoch, so 5-minute buckets start on :00, :05, ...).
+ * Buckets of whole five-minute slots read the rollups for the closed, rolled-up hours of the range and raw
+ * rows for the rest (`rollups: false` reads only raw rows); the counts are the same either way.
  */
 export async function regionAvailabilityBuckets(
   sql: Db,
@@ -23,15 +30,36 @@ export async function regionAvailabilityBuckets(
   from: Date,
   to: Date,
   bucketSeconds: number,
+  options: { rollups?: boolean } = {},
 ): Promise<RegionBucketRow[]> {
   if (regions.length === 0) return []
+  if (bucketSeconds % SLOT_SECONDS !== 0 || options.rollups === false) {
+    return sql<RegionBucketRow[]>`
+      select region,
+             to_timestamp(floor(extract(epoch from measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
+             count(*) filter (where ok)::int as ok, count(*)::int as total
+      from measurements
+      where measured_at >= ${from} and measured_at < ${to} and source in ${sql(OWN_SOURCES)}
+        and region in ${sql(regions as string[])}
+      group by 1, 2
+      order by 1, 2`
+  }
+  const span = rollupSpan(from, to, true)
   return sql<RegionBucketRow[]>`
-    select region,
-           to_timestamp(floor(extract(epoch from measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
-           count(*) filter (where ok)::int as ok, count(*)::int as total
-    from measurements
-    where measured_at >= ${from} and measured_at < ${to} and source in ${sql([...OWN_MEASUREMENT_SOURCES] as string[])}
-      and region in ${sql(regions as string[])}
+    select x.region, x.start, sum(x.ok)::int as ok, sum(x.total)::int as total
+    from (
+      select m.region,
+             to_timestamp(floor(extract(epoch from m.measured_at) / ${bucketSeconds}) * ${bucketSeconds}) as start,
+             count(*) filter (where m.ok) as ok, count(*) as total
+      from ${rawPart(sql, span)} m
+      where m.region in ${sql(regions as string[])}
+      group by 1, 2
+      union all
+      select r.region, to_timestamp(floor(extract(epoch from r.slot) / ${bucketSeconds}) * ${bucketSeconds}),
+             r.ok, r.total
+      from rollup_vantage_hourly r
+      where r.region in ${sql(regions as string[])} and ${rolledPart(sql, span)}
+    ) x
     group by 1, 2
     order by 1, 2`
 }

@@ -1,5 +1,5 @@
 // Metrics every buffered writer reports, by table: rows written, rows waiting, write errors, rows dropped,
-// rows quarantined.
+// rows quarantined. Creating them for a table sets that table's counters to 0.
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 
 export function createWriteMetrics(registry: Registry, table: string) {
@@ -58,6 +58,9 @@ export function createWriteMetrics(registry: Registry, table: string) {
         registers: [registry],
       }),
   )
+  // The table's series exist from the start at 0, so a first quarantined or dropped row is an increase
+  // Prometheus can see (a series born at 1 has no increase).
+  for (const counter of [written, errors, dropped, quarantined]) counter.inc({ table }, 0)
   return {
     quarantined: (n: number) => quarantined.inc({ table }, n),
     written: (n: number) => written.inc({ table }, n),

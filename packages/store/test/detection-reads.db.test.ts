@@ -99,3 +99,54 @@ it("counts agents' rows in the rally report's availability and leaves OONI's out
   )
   expect(buckets.reduce((n, b) => n + b.total, 0)).toBe(240)
 })
+
+it('reads the block page, timeout phase and transfer rate from details, and counts failures in the window', async () => {
+  const later = new Date(AT.getTime() + 86_400_000)
+  const row = (
+    targetId: string,
+    minutesAgo: number,
+    ok: boolean,
+    details: Record<string, unknown>,
+  ): NewMeasurement => ({
+    measuredAt: new Date(later.getTime() - minutesAgo * 60_000),
+    vantageId: 'kz-almaty-agent',
+    targetId,
+    kind: 'https',
+    region: 'Almaty',
+    asn: 9198,
+    ok,
+    failure: ok ? null : targetId === 'facebook' ? 'http_blockpage' : 'generic_timeout_error',
+    durationMs: 10_000,
+    details,
+    source: 'agent',
+  })
+  await insertMeasurements(store.sql, [
+    row('facebook', 1, false, { blockPage: 'access-restricted-ru', statusCode: 200 }),
+    row('facebook', 3, true, {}),
+    row('twitter', 1, false, { timeoutPhase: 'body', transferBytesPerSecond: 16_000 }),
+    row('twitter', 2, false, { timeoutPhase: 'body', transferBytesPerSecond: 15_000.5 }),
+    // Uploaded details are hostile: wrong types and absurd figures are read as nothing or bounded.
+    row('vk', 1, false, { blockPage: { name: 'x' }, timeoutPhase: 7, transferBytesPerSecond: '16000' }),
+    row('ok-ru', 1, false, { blockPage: 'x'.repeat(5_000), transferBytesPerSecond: 1e300 }),
+    row('mail-ru', 1, false, { transferBytesPerSecond: -5 }),
+  ])
+  const series = await latestSeries(store.sql, new Date(later.getTime() - 10 * 60_000), later)
+  const of = (target: string) => series.find((s) => s.targetId === target)!
+  expect(of('facebook')).toMatchObject({
+    blockPage: 'access-restricted-ru',
+    timeoutPhase: null,
+    transferBytesPerSecond: null,
+    windowSamples: 2,
+    windowFailures: 1,
+  })
+  expect(of('twitter')).toMatchObject({
+    timeoutPhase: 'body',
+    transferBytesPerSecond: 16_000,
+    windowSamples: 2,
+    windowFailures: 2,
+  })
+  expect(of('vk')).toMatchObject({ blockPage: null, timeoutPhase: null, transferBytesPerSecond: null })
+  expect(of('ok-ru').blockPage).toHaveLength(200)
+  expect(of('ok-ru').transferBytesPerSecond).toBe(1e12)
+  expect(of('mail-ru').transferBytesPerSecond).toBe(0)
+})

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { isVigilError } from '@vigil/errors'
@@ -12,6 +12,37 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('data directory lock', () => {
+  it('taking over a dead holder, removes the socket directories it named and nothing else', () => {
+    const control = mkdtempSync(path.join(tmpdir(), 'vigil-control-'))
+    writeFileSync(path.join(control, 'api.sock'), '')
+    const pgsocket = mkdtempSync(path.join(tmpdir(), 'vigil-pg-'))
+    // Named in the lock, but not a directory Vigil makes: left alone.
+    const other = mkdtempSync(path.join(tmpdir(), 'not-vigil-'))
+    const nested = path.join(dir, 'vigil-pg-inside')
+    mkdirSync(nested)
+    // A pid that cannot be running (above the kernel's pid_max).
+    writeFileSync(
+      path.join(dir, 'vigil.pid'),
+      `99999999 1\ncontrol ${path.join(control, 'api.sock')}\npgsocket ${pgsocket}\nother ${other}\n`,
+    )
+    try {
+      const lock = acquireDataDirLock(dir)
+      expect(existsSync(control)).toBe(false)
+      expect(existsSync(pgsocket)).toBe(false)
+      expect(existsSync(other)).toBe(true)
+      lock.release()
+      writeFileSync(
+        path.join(dir, 'vigil.pid'),
+        `99999999 1\npgsocket ${nested}\ncontrol ${other}/api.sock\n`,
+      )
+      acquireDataDirLock(dir).release()
+      expect(existsSync(nested)).toBe(true)
+      expect(existsSync(other)).toBe(true)
+    } finally {
+      rmSync(other, { recursive: true, force: true })
+    }
+  })
+
   it('is exclusive within a process and released on demand', () => {
     const lock = acquireDataDirLock(dir)
     expect(readFileSync(path.join(dir, 'vigil.pid'), 'utf8')).toMatch(

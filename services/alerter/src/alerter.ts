@@ -105,7 +105,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
       ...blackout.signals,
       ...detectServiceBlocking(samples, settings, blackout.offlineVantages),
       ...detectDnsTampering(samples, blackout.offlineVantages),
-      ...detectThrottling(windows, baselines, settings, blackout.offlineVantages),
+      ...detectThrottling(windows, baselines, settings, blackout.offlineVantages, samples),
     ]
 
     const changes: EvaluationResult['changes'] = []
@@ -116,6 +116,8 @@ export function createAlerter(deps: AlerterDeps): Alerter {
     )
     for (const signal of signals) {
       const existing = open.get(signal.identity)
+      // A healthy scope with nothing open needs no decision (detection reports every watched service).
+      if (signal.level === null && !existing) continue
       const flapping = await isFlapping(sql, signal.identity, at, t.incident.flapWindow, t.incident.flapLimit)
       const decision = decideIncident(
         existing && existing.state !== 'resolved'

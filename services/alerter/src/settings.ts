@@ -13,9 +13,15 @@ export function detectionSettings(config: VigilConfig): DetectionSettings {
       minVantages: t.blackout.minVantages,
       minSamples: t.blackout.minSamples,
       requireControlFailure: t.blackout.requireControlFailure,
+      country: { ...t.blackout.country },
     },
     blocking: { ...t.blocking },
-    throttling: { ...t.throttling },
+    throttling: {
+      factor: t.throttling.factor,
+      minSamples: t.throttling.minSamples,
+      minExtraMs: t.throttling.minExtra,
+      slowBodyBitsPerSecond: t.throttling.slowBodyBelow,
+    },
     silenceAfterMs: t.silenceAfter,
     monitorOffline: { group: t.monitorOffline.group, failureShare: t.monitorOffline.failureShare },
     controlGroups: Object.fromEntries(

@@ -31,6 +31,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /metrics': 'read',
   'GET /v1/measurements': 'read',
   'GET /v1/incidents': 'read',
+  'POST /v1/incidents/:id/ack': 'operate',
+  'DELETE /v1/incidents/:id/ack': 'operate',
   'GET /v1/reports': 'read',
   'GET /v1/sources': 'read',
   'GET /v1/vantages': 'read',
@@ -58,6 +60,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /login': 'public',
   'POST /login': 'public',
   'POST /logout': 'public',
+  // The board's acknowledge and withdraw buttons: HTML forms sent with the session cookie (see SESSION_COOKIE).
+  'POST /board/incidents/:id/ack': 'operate',
+  'POST /board/incidents/:id/unack': 'operate',
   // The board's script and stylesheet: the same for every installation, no data in them.
   'GET /board/assets/*': 'public',
   // The public status page; registered only when status.enabled is set.
@@ -71,10 +76,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
 }
 
 /**
- * The board's session cookie (HttpOnly, SameSite=Strict, Secure over https). It is accepted only on GET
- * and HEAD routes of scope `read`, never for a change: a request forged from another site carries no
- * cookie (SameSite=Strict), and even a same-site one could only read. Changes need the Authorization
- * header.
+ * The board's session cookie (HttpOnly, SameSite=Strict, Secure over https). It is accepted on GET and
+ * HEAD routes of scope `read`, and for a change only on the board's own form routes (config `sessionForm`:
+ * acknowledging an incident), and there only from the api's own pages (sameOriginForm) and with the scope
+ * the route needs. A request forged from another site carries no cookie (SameSite=Strict) and fails the
+ * origin check besides. Every other change needs the Authorization header.
  */
 export const SESSION_COOKIE = 'vigil_session'
 
@@ -102,6 +108,8 @@ declare module 'fastify' {
     access?: Access
     /** A page for people: without a credential it sends the browser to the login form instead of a 401. */
     browser?: boolean
+    /** A board form that changes something: the session cookie is accepted from the api's own pages. */
+    sessionForm?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -117,6 +125,8 @@ export interface AccessOptions {
   store: Store
   /** Failed authentications an address may make per minute before it gets 429. */
   failuresPerMinute: number
+  /** The api's public address (api.publicUrl), also accepted as the origin of the board's forms. */
+  publicUrl?: string | undefined
   now?: () => Date
 }
 
@@ -194,14 +204,24 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): Aut
     const header = request.headers.authorization
     const session = sessionToken(request)
     if (header === undefined && session !== undefined && access !== 'agent') {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const form = request.routeOptions.config?.sessionForm === true
+      if (request.method !== 'GET' && request.method !== 'HEAD' && !form) {
         return forbidden(reply, 'the session cookie only reads; send changes with an Authorization header')
       }
-      if (access !== 'read') {
+      if (form && !sameOriginForm(request, options.publicUrl)) {
+        return forbidden(reply, 'this form must be sent from the board itself')
+      }
+      if (access !== 'read' && !form) {
         return forbidden(reply, `the session cookie reaches only read routes; this one needs ${access}`)
       }
       const key = await authenticateOperatorSession(options.store.sql, session, now())
       if (!key) return fail('unknown_credential', 'the session has expired or its API key was revoked')
+      if (!scopeIncludes(key.scope, access)) {
+        return forbidden(
+          reply,
+          `this session's API key has scope ${key.scope}; ${request.method} needs ${access}`,
+        )
+      }
       request.principal = { kind: 'session', ...key }
       return
     }
@@ -251,6 +271,24 @@ export function enforceAccess(app: FastifyInstance, options: AccessOptions): Aut
   return {
     retryAfter: (request) => failures.retryAfter(clientAddress(request.ip), now().getTime()),
     fail: (request) => failures.fail(clientAddress(request.ip), now().getTime()),
+  }
+}
+
+/**
+ * A form post is accepted only from the api's own pages: Sec-Fetch-Site (sent by current browsers) must
+ * not be cross-site, and an Origin header, when present, must be the api's own.
+ */
+export function sameOriginForm(request: FastifyRequest, publicUrl: string | undefined): boolean {
+  const site = request.headers['sec-fetch-site']
+  if (site === 'cross-site' || site === 'same-site') return false
+  const origin = request.headers.origin
+  if (origin === undefined) return true
+  if (origin === 'null') return false
+  try {
+    const host = new URL(origin).host
+    return host === request.host || (publicUrl !== undefined && host === new URL(publicUrl).host)
+  } catch {
+    return false
   }
 }
 

@@ -57,6 +57,11 @@ export interface ApiDeps {
   routes?: 'all' | 'health'
   /** Failed authentications a client address may make per minute before it gets 429 (default 10). */
   authFailuresPerMinute?: number
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For gives the client address; none by
+   * default, so a header any client can write never decides the address.
+   */
+  trustProxy?: readonly string[]
   /** Open boards: how often the store is read (default 1 s) and a heartbeat sent when quiet (5 s). */
   board?: { pollMs?: number; heartbeatMs?: number; chartMaxAgeMs?: number }
 }
@@ -79,6 +84,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       },
     },
     bodyLimit: 1024 * 1024,
+    // Fastify's trustProxy with an explicit list (proxy-addr): X-Forwarded-For is read only when the
+    // connection comes from a listed proxy, and then right to left up to the first untrusted hop.
+    trustProxy: deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
     schemaErrorFormatter: formatSchemaErrors,
     // Requests are counted in /metrics; a log line per scrape would drown what matters.
     logController: new LogController({ disableRequestLogging: true }),
@@ -89,6 +97,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const failures = enforceAccess(app, {
     store: deps.store,
     failuresPerMinute: deps.authFailuresPerMinute ?? 10,
+    publicUrl: deps.config?.api.publicUrl,
   })
   // Vantage liveness comes from the store; the process serving the api exports it, not every service.
   if (deps.routes !== 'health')

@@ -23,9 +23,12 @@ const logLines: string[] = []
 const keys = { read: '', operate: '', admin: '' }
 let agentToken = ''
 
+let logger: ReturnType<typeof pino>
+const lines = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>)
+
 beforeAll(async () => {
   store = await openTestStore()
-  const logger = pino(
+  logger = pino(
     { level: 'info' },
     new Writable({
       write(chunk, _encoding, done) {
@@ -288,6 +291,54 @@ describe('failed authentication', () => {
       'unknown_credential',
     ])
     expect(logLines.join('')).not.toContain('dXNlcjpwYXNz')
+  })
+})
+
+describe('behind a reverse proxy', () => {
+  const proxy = '198.51.100.10'
+  const failFrom = (target: FastifyInstance, client: string) =>
+    target.inject({
+      url: '/v1/incidents',
+      headers: { ...bearer('vgk_wrong'), 'x-forwarded-for': client },
+      remoteAddress: proxy,
+    })
+
+  it('counts failures by X-Forwarded-For when the proxy is configured', async () => {
+    const behind = await buildApp({
+      store,
+      registry: createMetricsRegistry({ version: 'test', defaultMetrics: false }),
+      version: 'test',
+      logger,
+      authFailuresPerMinute: 5,
+      trustProxy: ['198.51.100.0/24'],
+    })
+    try {
+      const statuses = []
+      for (let i = 0; i < 6; i++) statuses.push((await failFrom(behind, '203.0.113.1')).statusCode)
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+      // Another client behind the same proxy keeps its own budget.
+      expect((await failFrom(behind, '203.0.113.2')).statusCode).toBe(401)
+      // A spoofed header from a client that is no configured proxy is not believed.
+      const direct = await behind.inject({
+        url: '/v1/incidents',
+        headers: { ...bearer('vgk_wrong'), 'x-forwarded-for': '203.0.113.3' },
+        remoteAddress: '192.0.2.200',
+      })
+      expect(direct.statusCode).toBe(401)
+      const logged = lines().filter((entry) => entry.reason)
+      expect(logged.map((entry) => entry.address)).toContain('203.0.113.2')
+      expect(logged.map((entry) => entry.address)).toContain('192.0.2.200')
+      expect(logged.map((entry) => entry.address)).not.toContain('203.0.113.3')
+    } finally {
+      await behind.close()
+    }
+  })
+
+  it('ignores X-Forwarded-For by default: every client behind the proxy shares its budget', async () => {
+    const statuses = []
+    for (let i = 0; i < 6; i++) statuses.push((await failFrom(app, `203.0.113.${20 + i}`)).statusCode)
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
+    expect(lines().filter((entry) => entry.reason && entry.address === proxy)).toHaveLength(5)
   })
 })
 

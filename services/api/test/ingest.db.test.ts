@@ -17,11 +17,13 @@ let revokedToken: string
 let limitedApp: FastifyInstance
 
 const MAX_BYTES = 64 * 1024
+// Uploads are measured an hour ago (whole minutes), well inside the retention of measurements.
+const BASE = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000
 
 function measurement(vantage: string, n: number, overrides: Record<string, unknown> = {}) {
   return {
     id: `${vantage}:m-${n}`,
-    measuredAt: new Date(Date.UTC(2019, 6, 6, 4, 0, n)).toISOString(),
+    measuredAt: new Date(BASE + n * 1_000).toISOString(),
     vantage,
     target: n % 2 === 0 ? 'social/facebook' : 'control/wikipedia',
     kind: 'https',
@@ -111,7 +113,7 @@ describe('POST /v1/ingest', () => {
       'kz-almaty-1:m-2',
     ])
     expect(rows[0]!.source).toBe('agent')
-    expect(rows[0]!.measured_at.toISOString()).toBe('2019-07-06T04:00:00.000Z')
+    expect(rows[0]!.measured_at.toISOString()).toBe(new Date(BASE).toISOString())
     expect(rows[0]!.received_at.getTime()).toBeGreaterThan(Date.now() - 60_000)
   })
 
@@ -260,6 +262,7 @@ describe('heartbeats and GET /v1/vantages', () => {
     expect(badField.json().message).toMatch(/spoolBacklog/)
 
     await store.sql`update vantages set last_seen_at = now() - interval '2 hours' where id = 'kz-aktau-1'`
+    await store.sql`update measurements set received_at = now() - interval '2 hours' where vantage_id = 'kz-aktau-1'`
     const response = await (await injectWithKey(app, store.sql, 'read'))('/v1/vantages')
     expect(response.statusCode).toBe(200)
     const byId = Object.fromEntries(
@@ -269,10 +272,44 @@ describe('heartbeats and GET /v1/vantages', () => {
       status: 'online',
       spoolBacklog: 42,
       agentVersion: '0.1.0',
-      lastMeasurementAt: '2019-07-06T04:00:50.000Z',
+      lastMeasurementAt: new Date(BASE + 50_000).toISOString(),
     })
     expect((byId['kz-almaty-1'] as unknown as { clockSkewMs: number }).clockSkewMs).toBeGreaterThan(80_000)
     expect(byId['kz-aktau-1']).toMatchObject({ status: 'silent', lastHeartbeatAt: null })
     expect(byId['kz-never']).toMatchObject({ status: 'never_seen', lastMeasurementAt: null })
+  })
+})
+
+describe('measurements older than their retention', () => {
+  it('are quarantined with an error naming each, counted, and the rest of the batch stored', async () => {
+    await store.sql`delete from measurements`
+    await store.sql`delete from quarantine`
+    const batch = {
+      measurements: [
+        measurement('kz-almaty-1', 70),
+        measurement('kz-almaty-1', 71, { measuredAt: '2016-12-16T12:00:00Z' }),
+        measurement('kz-almaty-1', 72, { measuredAt: new Date(Date.now() - 181 * 86_400_000).toISOString() }),
+      ],
+    }
+    const response = await ingest(app, token, batch)
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ received: 3, new: 1, duplicates: 0, clamped: 0, quarantined: 2 })
+    const stored = await store.sql<{ idempotency_key: string }[]>`select idempotency_key from measurements`
+    expect(stored.map((row) => row.idempotency_key)).toEqual(['kz-almaty-1:m-70'])
+    const quarantined = await store.sql<{ source: string; error_message: string; payload: string }[]>`
+      select source, error_message, payload from quarantine order by id`
+    expect(quarantined).toHaveLength(1)
+    expect(quarantined[0]).toMatchObject({ source: 'agent:kz-almaty-1' })
+    expect(quarantined[0]!.error_message).toMatch(
+      /^body\/measurements\/1 \(id kz-almaty-1:m-71, measuredAt 2016-12-16T12:00:00Z\), body\/measurements\/2 \(id kz-almaty-1:m-72, measuredAt \S+\): older than the 180 days measurements are kept/,
+    )
+    expect((JSON.parse(quarantined[0]!.payload) as Array<{ id: string }>).map((m) => m.id)).toEqual([
+      'kz-almaty-1:m-71',
+      'kz-almaty-1:m-72',
+    ])
+    // Sent again, it is counted the same way and still not stored.
+    const again = await ingest(app, token, batch)
+    expect(again.json()).toMatchObject({ new: 0, duplicates: 1, quarantined: 2 })
+    expect(await count()).toBe(1)
   })
 })

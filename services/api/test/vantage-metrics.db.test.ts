@@ -1,4 +1,5 @@
-// Vantage liveness exported at scrape time: last seen, spool backlog, clock skew, up.
+// Vantage liveness exported at scrape time: last seen, spool backlog, clock skew, up, and the silence
+// threshold that decides up.
 import { buildApp } from '@vigil/api'
 import { createMetricsRegistry } from '@vigil/metrics'
 import { recordHeartbeat, upsertVantage } from '@vigil/store'
@@ -49,6 +50,7 @@ it('exports every vantage with its last heartbeat, backlog and skew', async () =
     expect(text).toContain(`vigil_vantage_up{${labels}} 1`)
     expect(text).toContain('vigil_vantage_up{vantage="kz-aktau-1",region="Aktau",role="in_country"} 0')
     expect(text).not.toContain('vigil_vantage_last_seen_timestamp_seconds{vantage="kz-aktau-1"')
+    expect(text).toMatch(/^vigil_vantage_silence_threshold_seconds 300$/m)
   } finally {
     await app.close()
     await store.close()

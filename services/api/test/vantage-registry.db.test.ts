@@ -273,6 +273,32 @@ describe('values beyond what the store holds get a 400 naming the field', () => 
   })
 })
 
+describe('names an operator sets over the api', () => {
+  it.each([
+    ['/v1/api-keys', { scope: 'read', name: 'board\u202Etxt.exe' }, 'body/name', 'U+202E'],
+    ['/v1/agent-tokens', { vantage: 'kz-\u2066almaty' }, 'body/vantage', 'U+2066'],
+    ['/v1/agent-tokens', { vantage: 'kz-alm\u200Baty' }, 'body/vantage', 'U+200B'],
+    [
+      '/v1/agent-tokens',
+      { vantage: 'nl-new-2', registration: { role: 'outside', country: 'NL', network: 'Hetz\uFEFFner' } },
+      'body/registration/network',
+      'U+FEFF',
+    ],
+  ])('POST %s with %j is a 400 naming the field and the character', async (url, body, field, code) => {
+    const admin = await injectWithKey(app, store.sql, 'admin')
+    const response = await admin({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().message).toBe(
+      `${field} holds the invisible or bidirectional control character ${code}`,
+    )
+  })
+})
+
 describe('text the store cannot hold, in any body', () => {
   it.each([
     [

@@ -1,5 +1,5 @@
 // The certwatch service: rounds of TLS chain checks from this vantage, compared with the control's stored
-// chains and the pins, stored, exported and folded into one incident per interceptor. runOnce/start/stop.
+// chains and the pins, stored, exported and folded into one incident per interceptor in the country. runOnce/start/stop.
 import { randomUUID } from 'node:crypto'
 import {
   applyInterceptionFindings,
@@ -114,10 +114,27 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
     const checks: CertwatchCheck[] = []
     // Checks run in parallel up to the configured concurrency; each worker takes the next target.
     let next = 0
+    // One listener on the shared signal, fanned out to the checks in flight: each check listens on a signal
+    // of its own, so up to `concurrency` captures never pile listeners onto one signal.
+    const inFlight = new Set<AbortController>()
+    const abortAll = () => {
+      for (const check of inFlight) check.abort(signal.reason)
+    }
+    signal.addEventListener('abort', abortAll, { once: true })
+    const checkOne = async (target: CertTarget) => {
+      const own = new AbortController()
+      inFlight.add(own)
+      if (signal.aborted) own.abort(signal.reason)
+      try {
+        return await checkTarget(target, round, own.signal)
+      } finally {
+        inFlight.delete(own)
+      }
+    }
     const worker = async () => {
       while (next < targets.length && !signal.aborted) {
         const target = targets[next++]!
-        const check = await checkTarget(target, round, signal)
+        const check = await checkOne(target)
         if (!check) continue
         checks.push(check)
         metrics?.observe(target.targetId, vantageId, target.region, check.observation, check.verdict.verdict)
@@ -125,9 +142,17 @@ export function createCertwatch(deps: CertwatchDeps): Certwatch {
       }
     }
     const workers = Math.max(1, Math.min(config.probing.concurrency, targets.length))
-    await Promise.all(Array.from({ length: workers }, worker))
+    try {
+      await Promise.all(Array.from({ length: workers }, worker))
+    } finally {
+      signal.removeEventListener('abort', abortAll)
+    }
     if (deps.sql && !signal.aborted) {
-      const vantage = { id: vantageId, region: config.vantage.region ?? null }
+      const vantage = {
+        id: vantageId,
+        region: config.vantage.region ?? null,
+        country: config.vantage.country,
+      }
       await applyInterceptionFindings(deps.sql, { vantage, checks, at: startedAt }, deps.logger)
     }
     const durationMs = now().getTime() - startedAt.getTime()

@@ -1,5 +1,5 @@
 // An in-country vantage behind an intercepting proxy and a direct control vantage: one round gives
-// control_mismatch or known_interception, stored, exported, one incident per vantage, resolved when it stops.
+// control_mismatch or known_interception, stored, exported, one incident per interceptor, resolved when it stops.
 import { createCertwatch } from '@vigil/certwatch'
 import type { VigilConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
@@ -174,8 +174,9 @@ describe('certwatch with an in-country and a control vantage', () => {
     const [incident] = incidents
     expect(incident).toMatchObject({
       kind: 'https_interception',
-      scopeType: 'vantage',
-      scope: ids.inCountry,
+      scopeType: 'country',
+      scope: 'KZ',
+      vantageId: ids.inCountry,
       region: 'Almaty',
       level: 'critical',
       state: 'firing',

@@ -2,13 +2,15 @@
 import {
   agreesWithControl,
   certwatchInterval,
-  incidentsToResolve,
+  interceptionClearances,
   interceptionIdentity,
+  interceptionSignal,
   planCertTargets,
   type TlsCheck,
 } from '@vigil/certwatch'
 import { parseConfig } from '@vigil/config'
-import type { TlsVerdict } from '@vigil/interception'
+import { groupFindings, type TlsVerdict } from '@vigil/interception'
+import { readEvidence } from '@vigil/model'
 import type { Incident } from '@vigil/store'
 import { describe, expect, it } from 'vitest'
 
@@ -151,40 +153,198 @@ function check(servername: string, v: TlsVerdict): TlsCheck {
   }
 }
 
-describe('incident decisions', () => {
-  const open: Incident = {
-    id: 1,
-    identity: interceptionIdentity('kz-almaty-1', 'ab'.repeat(32)),
-    kind: 'https_interception',
-    scopeType: 'vantage',
-    scope: 'kz-almaty-1',
-    region: 'Almaty',
-    vantageId: 'kz-almaty-1',
-    level: 'critical',
-    state: 'firing',
-    summary: 'HTTPS interception',
-    evidence: { hosts: ['a.kz', 'b.kz'] },
-    startedAt: new Date(),
-    firingAt: new Date(),
-    resolvedAt: null,
-    lastSeenAt: new Date(),
+const SPKI = 'ab'.repeat(32)
+const AT = new Date('2019-07-17T10:00:00Z')
+const LATER = new Date('2019-07-17T10:15:00Z')
+
+/** A legacy incident: one per vantage, its evidence without a vantage list. */
+const legacy: Incident = {
+  id: 1,
+  identity: `https_interception|vantage|kz-almaty-1|${SPKI}`,
+  kind: 'https_interception',
+  scopeType: 'vantage',
+  scope: 'kz-almaty-1',
+  region: 'Almaty',
+  vantageId: 'kz-almaty-1',
+  level: 'critical',
+  state: 'firing',
+  summary: 'HTTPS interception',
+  evidence: {
+    verdict: 'control_mismatch',
+    hosts: ['a.kz', 'b.kz'],
+    targets: [],
+    interceptorSpki: SPKI,
+    interceptorSubject: 'CN=Interceptor',
+    knownInterception: null,
+  },
+  startedAt: AT,
+  firingAt: AT,
+  resolvedAt: null,
+  lastSeenAt: AT,
+}
+const matches = { kind: 'matches_control' as const, detail: 'same' }
+
+/** The incident a signal would leave in the store (opened at AT, or updating `open`). */
+function stored(signal: ReturnType<typeof interceptionSignal>, open?: Incident): Incident {
+  return {
+    ...(open ?? legacy),
+    identity: signal.identity,
+    scopeType: signal.scopeType,
+    scope: signal.scope,
+    region: signal.region ?? null,
+    vantageId: open?.vantageId ?? signal.vantageId ?? null,
+    summary: signal.summary,
+    evidence: signal.evidence,
   }
-  const matches = { kind: 'matches_control' as const, detail: 'same' }
+}
+
+function intercepted(vantage: string, ...hosts: string[]) {
+  const checks = hosts.map((host) =>
+    check(host, {
+      ...verdict('known_interception'),
+      vantage,
+      interceptorSpki: SPKI,
+      target: { host: '127.0.0.1', port: 443, servername: host },
+      knownMatches: [{ entry: 'Qaznet Trust Network', by: 'spki' } as never],
+    }),
+  )
+  for (const c of checks) {
+    const leaf = {
+      sha256: `leaf-${c.observation.servername}`,
+      spkiSha256: 'cd'.repeat(32),
+      subject: `CN=${c.observation.servername}`,
+      issuer: 'CN=Interceptor',
+      rsaPublicExponent: 65537,
+      notBefore: AT.toISOString(),
+    }
+    const root = {
+      ...leaf,
+      sha256: 'root',
+      spkiSha256: SPKI,
+      subject: 'CN=Interceptor',
+      issuer: 'CN=Interceptor',
+    }
+    c.observation.chain = [leaf, root] as never
+  }
+  const [finding] = groupFindings(checks.map((c) => c.verdict))
+  return { checks, finding: finding! }
+}
+
+describe('one incident per interceptor, whichever vantages see it', () => {
+  it('merges a second vantage into the first one’s incident and lists both', () => {
+    const almaty = { id: 'kz-almaty-1', region: 'Almaty', country: 'KZ' }
+    const aktau = { id: 'kz-aktau-1', region: 'Aktau', country: 'KZ' }
+    const first = intercepted(almaty.id, 'a.kz')
+    const opened = interceptionSignal(almaty, first.finding, first.checks, AT)
+    expect(opened).toMatchObject({
+      identity: interceptionIdentity('KZ', SPKI),
+      scopeType: 'country',
+      scope: 'KZ',
+      region: 'Almaty',
+      vantageId: almaty.id,
+    })
+    const second = intercepted(aktau.id, 'a.kz', 'b.kz')
+    const merged = interceptionSignal(aktau, second.finding, second.checks, LATER, stored(opened))
+    expect(merged.identity).toBe(opened.identity)
+    // Two regions: country-wide.
+    expect(merged.region).toBeNull()
+    expect(merged.vantageId).toBe(almaty.id)
+    const read = readEvidence('https_interception', merged.evidence)
+    if (read.kind !== 'https_interception' || !read.evidence) throw new Error('evidence does not read')
+    expect(read.evidence.hosts).toEqual(['a.kz', 'b.kz'])
+    expect(read.evidence.vantages).toEqual([
+      {
+        id: almaty.id,
+        region: 'Almaty',
+        firstSeen: AT.toISOString(),
+        lastSeen: AT.toISOString(),
+        hosts: ['a.kz'],
+        clearedAt: null,
+      },
+      {
+        id: aktau.id,
+        region: 'Aktau',
+        firstSeen: LATER.toISOString(),
+        lastSeen: LATER.toISOString(),
+        hosts: ['a.kz', 'b.kz'],
+        clearedAt: null,
+      },
+    ])
+    expect(read.evidence.leaves?.map((leaf) => [leaf.vantage, leaf.servername])).toEqual([
+      [almaty.id, 'a.kz'],
+      [aktau.id, 'a.kz'],
+      [aktau.id, 'b.kz'],
+    ])
+    expect(merged.summary).toContain('seen from 2 vantage(s) (kz-almaty-1, kz-aktau-1)')
+
+    // The first vantage's chains agree with the control again: it is cleared, the incident stays open.
+    const ok = [check('a.kz', verdict('ok', [matches]))]
+    const [clearance] = interceptionClearances([stored(merged)], ok, almaty.id, LATER, new Set())
+    expect(clearance).toMatchObject({ resolve: false })
+    expect(clearance!.evidence.vantages?.map((v) => [v.id, v.clearedAt])).toEqual([
+      [almaty.id, LATER.toISOString()],
+      [aktau.id, null],
+    ])
+    expect(clearance!.summary).toContain('seen from 1 vantage(s) (kz-aktau-1), over for 1 more')
+    // Seen again from it: no longer cleared, first seen kept.
+    const again = interceptionSignal(almaty, first.finding, first.checks, new Date('2019-07-17T10:30:00Z'), {
+      ...stored(merged),
+      evidence: clearance!.evidence,
+    })
+    const back = (
+      again.evidence as { vantages: Array<{ id: string; firstSeen: string; clearedAt: string | null }> }
+    ).vantages[0]!
+    expect(back).toMatchObject({ id: almaty.id, firstSeen: AT.toISOString(), clearedAt: null })
+  })
+
+  it('resolves only when every vantage that saw it is cleared', () => {
+    const almaty = { id: 'kz-almaty-1', region: 'Almaty', country: 'KZ' }
+    const first = intercepted(almaty.id, 'a.kz')
+    const open = stored(interceptionSignal(almaty, first.finding, first.checks, AT))
+    const ok = [check('a.kz', verdict('ok', [matches]))]
+    expect(interceptionClearances([open], ok, almaty.id, LATER, new Set())).toMatchObject([{ resolve: true }])
+    expect(interceptionClearances([open], ok, 'kz-aktau-1', LATER, new Set())).toEqual([])
+  })
+})
+
+describe('incident decisions on an incident opened before the vantage list', () => {
+  const ok = [check('a.kz', verdict('ok', [matches])), check('b.kz', verdict('ok', [matches]))]
+  const decide = (checks: TlsCheck[], vantage = 'kz-almaty-1', raised = new Set<string>()) =>
+    interceptionClearances([legacy], checks, vantage, LATER, raised).map((c) => [c.incident.id, c.resolve])
 
   it('resolves once every checked host of the incident verifies and agrees with the control', () => {
-    const ok = [check('a.kz', verdict('ok', [matches])), check('b.kz', verdict('ok', [matches]))]
-    expect(incidentsToResolve([open], ok, 'kz-almaty-1', new Set())).toEqual([open])
+    expect(decide(ok)).toEqual([[1, true]])
   })
 
   it('keeps it open while a host fails its handshake, differs from the control issuer, or was raised again', () => {
     const failed = [check('a.kz', verdict('ok')), check('b.kz', verdict('handshake_failed'))]
-    expect(incidentsToResolve([open], failed, 'kz-almaty-1', new Set())).toEqual([])
+    expect(decide(failed)).toEqual([])
     const otherIssuer = verdict('ok', [{ kind: 'issuer_differs_from_control', detail: 'other CA' }])
     expect(agreesWithControl(otherIssuer)).toBe(false)
-    expect(incidentsToResolve([open], [check('a.kz', otherIssuer)], 'kz-almaty-1', new Set())).toEqual([])
-    const ok = [check('a.kz', verdict('ok'))]
-    expect(incidentsToResolve([open], ok, 'kz-almaty-1', new Set([open.identity]))).toEqual([])
-    expect(incidentsToResolve([open], ok, 'kz-aktau-1', new Set())).toEqual([])
-    expect(incidentsToResolve([open], [check('c.kz', verdict('ok'))], 'kz-almaty-1', new Set())).toEqual([])
+    expect(decide([check('a.kz', otherIssuer)])).toEqual([])
+    expect(decide([check('a.kz', verdict('ok'))], 'kz-almaty-1', new Set([legacy.identity]))).toEqual([])
+    expect(decide([check('a.kz', verdict('ok'))], 'kz-aktau-1')).toEqual([])
+    expect(decide([check('c.kz', verdict('ok'))])).toEqual([])
+  })
+
+  it('leaves evidence that does not read as interception evidence alone', () => {
+    const broken = { ...legacy, evidence: { hosts: ['a.kz'] } }
+    expect(interceptionClearances([broken], ok, 'kz-almaty-1', LATER, new Set())).toEqual([])
+  })
+
+  it('is merged into, keeping its vantage first', () => {
+    const aktau = { id: 'kz-aktau-1', region: 'Aktau', country: 'KZ' }
+    const seen = intercepted(aktau.id, 'a.kz')
+    const merged = interceptionSignal(aktau, seen.finding, seen.checks, LATER, legacy)
+    expect(merged.identity).toBe(legacy.identity)
+    expect(
+      (merged.evidence as { vantages: Array<{ id: string; firstSeen: string }> }).vantages.map((v) => [
+        v.id,
+        v.firstSeen,
+      ]),
+    ).toEqual([
+      ['kz-almaty-1', AT.toISOString()],
+      ['kz-aktau-1', LATER.toISOString()],
+    ])
   })
 })

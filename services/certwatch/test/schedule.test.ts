@@ -1,6 +1,8 @@
 // certwatch as a process runs it, without a database: start() checks at once, tick() waits for the
 // interval, stop() ends the schedule; with no control to ask, the config's SPKI pins show the interceptor.
+import { createServer, type Socket } from 'node:net'
 import { createCertwatch } from '@vigil/certwatch'
+import { parseConfig } from '@vigil/config'
 import { describeCertificate } from '@vigil/interception'
 import type { NewTlsObservation } from '@vigil/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +13,12 @@ import {
   type RunningServer,
   serveTls,
 } from '../../../packages/interception/test/support/servers.js'
-import { certwatchConfig, type InterceptingProxy, startInterceptingProxy } from './support.js'
+import {
+  certwatchConfig,
+  certwatchConfigYaml,
+  type InterceptingProxy,
+  startInterceptingProxy,
+} from './support.js'
 
 let pki: Pki
 let origin: RunningServer
@@ -83,5 +90,50 @@ describe('the certwatch schedule', () => {
     certwatch.tick()
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(recorded.length).toBe(stoppedAt)
+  })
+})
+
+describe('a round of many checks at once', () => {
+  it('adds no listener per check to the shared abort signal (no MaxListenersExceededWarning)', async () => {
+    // A server that accepts and never answers: every check stays in flight until the round is stopped.
+    const sockets = new Set<Socket>()
+    const silent = createServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as { port: number }).port
+    const targets = Array.from({ length: 24 }, (_, n) => ({
+      name: `silent-${n}`,
+      port,
+      sni: `s${n}.example`,
+    }))
+    const config = parseConfig(
+      certwatchConfigYaml({ id: 'kz-almaty-1', role: 'in_country', region: 'Almaty', targets }).replace(
+        'concurrency: 8',
+        'concurrency: 24',
+      ),
+      'test.yaml',
+      {},
+    )
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    const certwatch = createCertwatch({ config, record: () => {} })
+    const stop = new AbortController()
+    try {
+      const round = certwatch.runOnce({ signal: stop.signal })
+      await waitFor(() => sockets.size === targets.length, 'every check connected')
+      stop.abort()
+      expect(await round).toEqual([])
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+      await certwatch.stop()
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => silent.close(resolve))
+    }
   })
 })

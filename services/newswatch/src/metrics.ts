@@ -41,6 +41,8 @@ export function createNewswatchMetrics(registry: Registry) {
     'Detention reports alerted: new reports (update="false") and changes of their count (update="true").',
     ['update'],
   )
+  // Both label sets exist from the start at 0, so the first report is an increase Prometheus can see.
+  for (const update of ['false', 'true']) reports.inc({ update }, 0)
   const interval = gauge(
     registry,
     'vigil_feed_interval_seconds',

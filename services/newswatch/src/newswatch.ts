@@ -31,6 +31,7 @@ import {
   isTransient,
   type NewNewsItem,
   type NewsItemRecord,
+  type ReportWithItems,
   raiseIncident,
   recordSourceFetch,
   reportsOnDay,
@@ -250,14 +251,24 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
     }
   }
 
-  /** Files one new detention item into a report and raises or refreshes the report's incident. */
+  /**
+   * Files one new detention item into a report and raises or refreshes the report's incident. `days` holds
+   * the reports of each day read so far in this round's transaction, kept current as items are filed, so a
+   * round of many items reads each day's reports once instead of once per item (a feed of thousands of
+   * detention items made that quadratic, and each read a long store call).
+   */
   const file = async (
     tx: TransactionSql,
     item: NewsItemRecord,
     candidate: ClusterCandidate,
     at: Date,
+    days: Map<string, ReportWithItems[]>,
   ): Promise<ReportAlert | null> => {
-    const reports = candidate.day ? await reportsOnDay(tx, candidate.day) : []
+    let reports: ReportWithItems[] = []
+    if (candidate.day) {
+      reports = days.get(candidate.day) ?? (await reportsOnDay(tx, candidate.day))
+      days.set(candidate.day, reports)
+    }
     const decision = decideCluster(candidate, reports)
     let reportId: number
     let alerted: boolean
@@ -290,6 +301,13 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
       alerted = decision.countUpdate
     }
     const report = (await getReport(tx, reportId))!
+    if (candidate.day) {
+      // In the order reportsOnDay reads them: most recently updated first, then the newest.
+      const current = [report, ...reports.filter((other) => other.id !== report.id)].sort(
+        (a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id - a.id,
+      )
+      days.set(candidate.day, current)
+    }
     // Every joining source refreshes the incident's evidence; only a new report or a new count is an alert.
     const raised = await raiseIncident(tx, reportIncident(report, at))
     if (!alerted) return null
@@ -440,11 +458,12 @@ export function createNewswatch(deps: NewswatchDeps): Newswatch {
           })
         }
         const alerts: ReportAlert[] = []
+        const days = new Map<string, ReportWithItems[]>()
         // Oldest first, so a later item with a higher count is the update, not the original.
         for (const { item, candidate } of fresh.sort(
           (a, b) => a.orderAt.getTime() - b.orderAt.getTime() || a.item.id - b.item.id,
         )) {
-          const alert = await file(tx, item, candidate, at)
+          const alert = await file(tx, item, candidate, at, days)
           if (alert) alerts.push(alert)
         }
         return { polls, alerts }

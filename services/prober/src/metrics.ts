@@ -108,8 +108,8 @@ export function createProberMetrics(registry: Registry) {
   const targetInfo = gauge(
     registry,
     'vigil_target_info',
-    'Always 1; the labels say which group and purpose a target belongs to (join on target).',
-    ['target', 'group', 'purpose', 'region'],
+    'Always 1; the labels say which group and purpose a target belongs to, and the region and network type (mobile, fixed, unknown) its measurements speak for (join on target).',
+    ['target', 'group', 'purpose', 'region', 'network_type'],
   )
   const rallyWindow = gauge(
     registry,
@@ -119,8 +119,8 @@ export function createProberMetrics(registry: Registry) {
   )
 
   return {
-    target(target: string, group: string, purpose: string, region: string | null): void {
-      targetInfo.set({ target, group, purpose, region: region ?? '' }, 1)
+    target(target: string, group: string, purpose: string, region: string | null, networkType: string): void {
+      targetInfo.set({ target, group, purpose, region: region ?? '', network_type: networkType }, 1)
     },
     rallyWindow(region: string, open: boolean): void {
       rallyWindow.set({ region }, open ? 1 : 0)

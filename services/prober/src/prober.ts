@@ -38,7 +38,8 @@ export interface Prober extends WorkerLoop<ProbeObservation[]> {
   readonly groups: PlannedGroup[]
   /**
    * Runs one round of every group now, in parallel, and resolves with every result. Targets start at once:
-   * the schedule's jitter spreads load over an interval, and a one-shot run has no interval.
+   * the schedule's jitter spreads load over an interval, and a one-shot run has no interval. A group whose
+   * scheduled round is still running is not started again: its results from then on are in the answer.
    */
   runOnce(options?: { signal?: AbortSignal }): Promise<ProbeObservation[]>
   /** Checks which groups are due; called every second by the schedule. */
@@ -60,11 +61,16 @@ export function createProber(deps: ProberDeps): Prober {
         planned.group.name,
         planned.group.purpose,
         target.region ?? config.vantage.region ?? null,
+        // An in-country endpoint seen from abroad speaks for its own network; anything else for this vantage's.
+        planned.group.purpose === 'outside_in' ? target.networkType : config.vantage.network.type,
       )
     }
   }
   const lastStart = new Map<string, number>()
-  const running = new Map<string, Promise<ProbeObservation[]>>()
+  // A scheduled round hands each result on and keeps none: with thousands of targets, holding every
+  // result with its details until the round ends was most of an agent's peak memory. Only a caller of
+  // runOnce() asks for the round's results (`collected`).
+  const running = new Map<string, { round: Promise<void>; collected: ProbeObservation[] | undefined }>()
   const lifetime = new AbortController()
   let task: ScheduledTask | undefined
 
@@ -90,18 +96,24 @@ export function createProber(deps: ProberDeps): Prober {
     planned: PlannedGroup,
     signal: AbortSignal,
     jitter: boolean,
+    collect: boolean,
   ): Promise<ProbeObservation[]> => {
     const name = planned.group.name
     const previous = running.get(name)
     if (previous) {
       metrics?.roundSkipped(name)
       deps.logger?.warn({ group: name }, 'previous round of the group still running; this round is skipped')
-      return previous
+      if (collect) previous.collected ??= []
+      const joined = previous.collected
+      return previous.round.then(() => joined ?? [])
     }
     const intervalMs = currentInterval(config, planned, now())
     lastStart.set(name, now().getTime())
     const byKey = new Map(planned.probes.map((p) => [`${p.probe.kind}\u0000${p.probe.name}`, p]))
-    const observations: ProbeObservation[] = []
+    const entry: { round: Promise<void>; collected: ProbeObservation[] | undefined } = {
+      round: Promise.resolve(),
+      collected: collect ? [] : undefined,
+    }
     const round = runRound(
       planned.probes.map((p) => p.probe),
       {
@@ -119,7 +131,7 @@ export function createProber(deps: ProberDeps): Prober {
         // would look like an outage.
         if (!plannedProbe || result.failure === 'interrupted') return
         const observation = toObservation(plannedProbe, result)
-        observations.push(observation)
+        entry.collected?.push(observation)
         metrics?.observe(result, config.vantage.id, plannedProbe.region)
         deps.record(observation.measurement)
         deps.onObservation?.(observation)
@@ -128,18 +140,18 @@ export function createProber(deps: ProberDeps): Prober {
       .then((summary) => {
         metrics?.roundDone(name, summary.durationMs)
         deps.logger?.debug({ group: name, ...summary }, 'round done')
-        return observations
       })
       .finally(() => running.delete(name))
-    running.set(name, round)
-    return round
+    entry.round = round
+    running.set(name, entry)
+    return round.then(() => entry.collected ?? [])
   }
 
   const prober: Prober = {
     groups,
     async runOnce(options = {}) {
       const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
-      const results = await Promise.all(groups.map((planned) => runGroup(planned, signal, false)))
+      const results = await Promise.all(groups.map((planned) => runGroup(planned, signal, false, true)))
       return results.flat()
     },
     tick() {
@@ -152,7 +164,7 @@ export function createProber(deps: ProberDeps): Prober {
         metrics?.interval(name, intervalMs)
         const last = lastStart.get(name)
         if (last !== undefined && at - last < intervalMs) continue
-        void runGroup(planned, lifetime.signal, true)
+        void runGroup(planned, lifetime.signal, true, false)
       }
     },
     start() {
@@ -169,7 +181,7 @@ export function createProber(deps: ProberDeps): Prober {
       await task?.destroy()
       task = undefined
       lifetime.abort()
-      await Promise.allSettled([...running.values()])
+      await Promise.allSettled([...running.values()].map((entry) => entry.round))
     },
   }
   return prober

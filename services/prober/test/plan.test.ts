@@ -54,6 +54,13 @@ describe('planProbes', () => {
     })
     const groups = planProbes(config, () => ['127.0.0.53'])
     expect(groups.map((planned) => planned.group.name)).toContain('in-country')
+    // Every shipped in-country endpoint speaks for its city, whatever the vantage abroad says.
+    const endpoints = groups.find((planned) => planned.group.name === 'in-country')!
+    expect(new Set(endpoints.probes.filter((p) => p.targetId === 'kcell').map((p) => p.region))).toEqual(
+      new Set(['Almaty']),
+    )
+    expect(endpoints.probes.every((p) => p.region !== null)).toBe(true)
+    expect(endpoints.regions.sort()).toEqual(['Almaty', 'Nur-Sultan'])
     const config2 = loopbackConfig([
       {
         name: 'kz-endpoints',

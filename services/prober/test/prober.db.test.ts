@@ -186,7 +186,7 @@ describe('the prober', () => {
     expect(text).toContain('vigil_rally_window_active{region="Almaty"} 1')
     expect(text).toContain('vigil_rally_window_active{region="Aktau"} 0')
     expect(text).toContain(
-      'vigil_target_info{target="news",group="social",purpose="service",region="Almaty"} 1',
+      'vigil_target_info{target="news",group="social",purpose="service",region="Almaty",network_type="unknown"} 1',
     )
   })
 })

@@ -1,7 +1,7 @@
 // Parses `vigil <command> [options]` and runs the command. Returns the exit code instead of exiting, so
 // tests can call it in-process.
 import { parseArgs } from 'node:util'
-import { describeError } from '@vigil/errors'
+import { describeError, isVigilError } from '@vigil/errors'
 import { USAGE as AGENT_TOKEN_USAGE } from './commands/agent-token-usage.js'
 
 export interface CliIo {
@@ -61,6 +61,13 @@ const commands: Record<string, Command> = {
     usage:
       'vigil api-key create --scope read|operate|admin --name TEXT | list | revoke ID [--config FILE] [--data-dir DIR]',
     run: (context) => import('./commands/api-key.js').then((command) => command.apiKeyCommand(context)),
+  },
+  incident: {
+    summary:
+      'acknowledge an open incident on a running Vigil, or withdraw the acknowledgement (through its api)',
+    usage:
+      'vigil incident ack ID [--comment TEXT] | unack ID [--api URL] [--insecure] [--config FILE]   (API key of scope operate in VIGIL_API_KEY)',
+    run: (context) => import('./commands/incident.js').then((command) => command.incidentCommand(context)),
   },
   news: {
     summary: 'scan one feed or page (file or URL) and print each item as newswatch reads it (no database)',
@@ -135,7 +142,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return await command.run({ args, env, io })
   } catch (error) {
     io.stderr(`vigil ${name}: ${describeError(error)}\n`)
-    return 1
+    // An option the api refused is a usage error, as one the command refuses itself.
+    return isVigilError(error, 'BAD_OPTION') ? 2 : 1
   }
 }
 

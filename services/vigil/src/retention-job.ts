@@ -1,9 +1,16 @@
-// The retention job of `vigil start`: applies the config's `store.retention` every hour (and shortly
-// after start), logging what it deleted and counting it in metrics.
+// The retention job of `vigil start`: every hour (and shortly after start) rolls up the closed hours of
+// measurements not yet rolled up, then applies the config's `store.retention`, logging what it deleted and
+// counting it in metrics.
 import type { VigilConfig } from '@vigil/config'
 import { Counter, Gauge, type Registry, registerOnce } from '@vigil/metrics'
 import type { WorkerLoop } from '@vigil/model'
-import { deleteExpired, RETENTION_TABLES, type RetentionResult, type Sql } from '@vigil/store'
+import {
+  deleteExpired,
+  RETENTION_TABLES,
+  type RetentionResult,
+  rollUpDirtyHours,
+  type Sql,
+} from '@vigil/store'
 import type { Logger } from 'pino'
 
 export interface RetentionJobDeps {
@@ -71,6 +78,15 @@ export function createRetentionJob(deps: RetentionJobDeps): RetentionJob {
   const runOnce = async (): Promise<RetentionResult> => {
     const started = Date.now()
     try {
+      // Closed hours are rolled up before their raw rows may go, so the hourly rollups outlive them.
+      let rolled = 0
+      for (;;) {
+        if (stopping) break
+        const step = await rollUpDirtyHours(deps.sql, { now: deps.now?.() })
+        rolled += step.hours
+        if (step.remaining === 0 || step.hours === 0) break
+      }
+      if (rolled > 0) logger.info({ hours: rolled }, 'hourly rollups brought up to date')
       const result = await deleteExpired(deps.sql, deps.config.store.retention, {
         now: deps.now?.(),
         batchSize: deps.batchSize,

@@ -27,7 +27,7 @@ import {
   type Store,
 } from '@vigil/store'
 import type { Logger } from 'pino'
-import { openChosenStore, type StoreChoice } from './commands/common.js'
+import { holdsEmbeddedStore, openChosenStore, type StoreChoice } from './commands/common.js'
 import { registerConfiguredTargets } from './register.js'
 import { createRetentionJob } from './retention-job.js'
 import { VERSION } from './version.js'
@@ -83,7 +83,14 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   }
 
   try {
-    const store = await openChosenStore(options.store)
+    const creating = !options.store.databaseUrl && !holdsEmbeddedStore(options.store.dataDir)
+    if (creating) {
+      logger.info(
+        { location: options.store.dataDir },
+        `no store in ${options.store.dataDir}; creating a new embedded store there`,
+      )
+    }
+    const store = await openChosenStore(options.store, { create: true })
     stops.push({ name: 'store', stop: () => store.close() })
     logger.info({ store: store.kind, location: store.location }, 'store open')
 
@@ -226,6 +233,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       silenceAfterMs: config.thresholds.silenceAfter,
       config,
       authFailuresPerMinute: config.api.authFailuresPerMinute,
+      trustProxy: config.api.trustProxy,
     }
     const app = await buildApp({ ...appDeps, routes: runs('api') ? 'all' : 'health' })
     stops.push({ name: 'api', stop: () => app.close() })

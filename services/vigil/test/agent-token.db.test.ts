@@ -8,7 +8,7 @@ import { runVigil, withStore as withTestStore } from './support.js'
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrated: false })
+  database = await createTestDatabase({ migrated: true })
 })
 afterAll(async () => {
   await database.drop()
@@ -23,17 +23,26 @@ function withStore<T>(use: (sql: Sql) => Promise<T>): Promise<T> {
 }
 
 it('creates a token once, lists it, and revokes it', async () => {
-  const created = await vigil('create', '--vantage', 'kz-almaty-1')
+  const created = await vigil(
+    'create',
+    '--vantage',
+    'kz-almaty-7',
+    '--role',
+    'in_country',
+    '--region',
+    'Almaty',
+    '--asn',
+    '9198',
+  )
   expect(created.code).toBe(0)
   const token = created.stdout.trim()
   expect(token).toMatch(/^vgl_[\w-]{43}$/)
   expect(created.stderr).toContain('shown only now')
 
-  // The shipped config names kz-almaty-1 (its default vantage id): the row comes from it.
   const stored = await withStore(async (sql) => {
     const [vantage] = await sql<
       { region: string; asn: number }[]
-    >`select region, asn from vantages where id = 'kz-almaty-1'`
+    >`select region, asn from vantages where id = 'kz-almaty-7'`
     const hashes = await sql<{ token_hash: string }[]>`select token_hash from agent_tokens`
     return {
       vantage,
@@ -43,7 +52,7 @@ it('creates a token once, lists it, and revokes it', async () => {
   })
   expect(stored.vantage).toEqual({ region: 'Almaty', asn: 9198 })
   expect(stored.hashes).toEqual([hashAgentToken(token)])
-  expect(stored.auth).toMatchObject({ vantageId: 'kz-almaty-1' })
+  expect(stored.auth).toMatchObject({ vantageId: 'kz-almaty-7' })
 
   const other = await vigil(
     'create',
@@ -59,14 +68,45 @@ it('creates a token once, lists it, and revokes it', async () => {
   expect(other.code).toBe(0)
   const list = await vigil('list')
   expect(list.code).toBe(0)
-  expect(list.stdout).toMatch(/^1\tkz-almaty-1\t\S+\t\S+\tactive$/m)
+  expect(list.stdout).toMatch(/^1\tkz-almaty-7\t\S+\t\S+\tactive$/m)
   expect(list.stdout).toMatch(/^2\tkz-aktau-9\t\S+\t-\tactive$/m)
   expect(list.stdout).not.toContain(token)
 
   expect(await vigil('revoke', '1')).toMatchObject({ code: 0, stdout: 'revoked token 1\n' })
   expect((await vigil('revoke', '1')).code).toBe(1)
-  expect((await vigil('list')).stdout).toMatch(/^1\tkz-almaty-1\t.*\trevoked \S+$/m)
+  expect((await vigil('list')).stdout).toMatch(/^1\tkz-almaty-7\t.*\trevoked \S+$/m)
   expect(await withStore((sql) => authenticateAgentToken(sql, token))).toBeNull()
+})
+
+it("refuses the config's own vantage, whose rows only this process' prober writes", async () => {
+  // The shipped config's vantage id is kz-almaty-1.
+  for (const args of [[], ['--role', 'in_country', '--region', 'Almaty', '--asn', '9198']]) {
+    const result = await vigil('create', '--vantage', 'kz-almaty-1', ...args)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("--vantage: kz-almaty-1 is this Vigil's own vantage")
+    expect(result.stdout).toBe('')
+  }
+  const tokens = await withStore((sql) => sql`select id from agent_tokens where vantage_id = 'kz-almaty-1'`)
+  expect(tokens).toHaveLength(0)
+})
+
+it.each([
+  ['--vantage', 'kz-\u202Eeno', 'U+202E'],
+  ['--vantage', 'kz\u200Balmaty-2', 'U+200B'],
+  ['--vantage', 'kz-almaty-\u2066x', 'U+2066'],
+  ['--region', 'Almaty\u200F', 'U+200F'],
+  ['--network', 'Kcell\uFEFF', 'U+FEFF'],
+])('refuses %s holding an invisible or bidirectional control character', async (option, value, code) => {
+  const args: Record<string, string> = {
+    '--vantage': 'kz-almaty-8',
+    '--role': 'in_country',
+    '--region': 'Almaty',
+    '--asn': '9198',
+    [option]: value,
+  }
+  const result = await vigil('create', ...Object.entries(args).flat())
+  expect(result.code).toBe(2)
+  expect(result.stderr).toContain(`${option} holds the invisible or bidirectional control character ${code}`)
 })
 
 it('refuses incomplete commands with usage', async () => {
@@ -121,7 +161,7 @@ it('registers an agent vantage with its role, region (any of its names), ASN and
 })
 
 it.each([
-  [['--vantage', 'kz-x-1'], 'vantage kz-x-1 is not registered'],
+  [['--vantage', 'kz-x-1'], '--vantage: kz-x-1 is not registered'],
   [
     ['--vantage', 'kz-x-1', '--role', 'in_country', '--asn', '9198'],
     '--region: an in_country vantage needs its region',

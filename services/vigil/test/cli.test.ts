@@ -1,5 +1,5 @@
 // `vigil check-config` and the command line itself, in-process.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runCli } from '@vigil/vigil'
@@ -180,6 +180,47 @@ describe('a data directory held by a process without a control socket', () => {
       '--name must say who holds the key',
     )
     expect((await run('api-key', 'revoke', 'abc')).code).toBe(2)
+  })
+})
+
+describe('a data directory that holds no Vigil store', () => {
+  it('is refused by every command but start and migrate, naming it, and is not created', async () => {
+    const missing = path.join(dir, 'mistyped-data-dir')
+    for (const argv of [
+      ['agent-token', 'list'],
+      ['api-key', 'create', '--scope', 'read', '--name', 'x'],
+      ['export', 'incidents', '--from', '2019-07-06T00:00Z', '--to', '2019-07-07T00:00Z'],
+      ['report', 'rally', '--date', '2019-07-06'],
+      [
+        'import',
+        'ooni',
+        path.resolve(import.meta.dirname, '../../../test/fixtures/observatories/ooni-raw.jsonl'),
+      ],
+    ]) {
+      const result = await run(...argv, '--data-dir', missing)
+      expect(result.code, argv.join(' ')).toBe(1)
+      expect(result.stderr).toContain(`the data directory ${missing} holds no Vigil store`)
+      expect(existsSync(missing)).toBe(false)
+    }
+    // An existing directory without a store (a typo that names another directory) is refused the same way.
+    const other = mkdtempSync(path.join(dir, 'not-a-store-'))
+    const result = await run('agent-token', 'list', '--data-dir', other)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`the data directory ${other} holds no Vigil store`)
+    expect(readdirSync(other)).toEqual([])
+  })
+})
+
+describe('names an operator sets', () => {
+  it.each([
+    ['\u202E', 'U+202E'],
+    ['\u2067', 'U+2067'],
+    ['\u200D', 'U+200D'],
+    ['\u0007', 'U+0007'],
+  ])('refuses an api key name holding %j, naming --name', async (character, code) => {
+    const result = await run('api-key', 'create', '--scope', 'read', '--name', `board${character}x`)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`--name holds the invisible or bidirectional control character ${code}`)
   })
 })
 

@@ -60,7 +60,23 @@ describe('while vigil start runs', { timeout: 90_000 }, () => {
   })
 
   it('creates an agent token the running api accepts for heartbeats and nothing else', async () => {
-    const created = await cli('agent-token', 'create', '--vantage', 'kz-almaty-1')
+    // The config's own vantage is the prober's; the running api refuses it, naming the option.
+    const own = await cli('agent-token', 'create', '--vantage', 'kz-almaty-1')
+    expect(own.code).toBe(2)
+    expect(own.stderr).toContain("--vantage: kz-almaty-1 is this Vigil's own vantage")
+    expect(own.stderr).not.toContain('body/')
+    const created = await cli(
+      'agent-token',
+      'create',
+      '--vantage',
+      'kz-almaty-7',
+      '--role',
+      'in_country',
+      '--region',
+      'Almaty',
+      '--asn',
+      '9198',
+    )
     expect(created.code, created.stderr).toBe(0)
     const token = created.stdout.trim()
     expect(token).toMatch(/^vgl_[\w-]{43}$/)
@@ -71,7 +87,7 @@ describe('while vigil start runs', { timeout: 90_000 }, () => {
     })
     expect(heartbeat.status).toBe(200)
     expect((await get(`${vigil.url}/v1/measurements`, token)).status).toBe(403)
-    expect((await cli('agent-token', 'list')).stdout).toMatch(/^1\tkz-almaty-1\t\S+\t\S+\tactive$/m)
+    expect((await cli('agent-token', 'list')).stdout).toMatch(/^1\tkz-almaty-7\t\S+\t\S+\tactive$/m)
     expect(await cli('agent-token', 'revoke', '1')).toMatchObject({ code: 0, stdout: 'revoked token 1\n' })
     expect((await cli('agent-token', 'revoke', '1')).code).toBe(1)
   })
@@ -100,6 +116,15 @@ describe('while vigil start runs', { timeout: 90_000 }, () => {
     const paris = await cli('report', 'rally', '--date', '2019-07-06', '--city', 'Paris')
     expect(paris.code).toBe(2)
     expect(paris.stderr).toContain('no region called "Paris"')
+    // The api's field paths are given as the options the user typed.
+    const badDay = await cli('report', 'rally', '--date', '2019-02-30')
+    expect(badDay.code).toBe(2)
+    expect(badDay.stderr).toContain('2019-02-30')
+    expect(badDay.stderr).not.toContain('querystring')
+    if (embedded) expect(badDay.stderr).toContain('--date')
+    const early = await cli('export', 'incidents', '--from', '1900-01-01T00:00Z', '--to', '2019-01-01T00:00Z')
+    expect(early.code).toBe(2)
+    expect(early.stderr).toContain('--from must lie between')
 
     const out = path.join(outDir, 'measurements.csv')
     const exported = await cli(

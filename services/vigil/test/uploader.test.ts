@@ -41,6 +41,13 @@ describe('against an api that says no', () => {
 
   beforeAll(async () => {
     server = createServer((request, response) => {
+      // The api's old address on the same server, moved for good: same path without /old.
+      if (request.url?.startsWith('/old/')) {
+        request.resume()
+        response.writeHead(308, { location: request.url.slice('/old'.length) })
+        response.end()
+        return
+      }
       requests.push({
         url: request.url ?? '',
         encoding: request.headers['content-encoding'],
@@ -104,6 +111,43 @@ describe('against an api that says no', () => {
     } finally {
       await uploader.stop()
       spool.close()
+    }
+  })
+
+  it('follows a permanent redirect of the api with the same batch and token, as fetch did', async () => {
+    const movedDir = mkdtempSync(path.join(tmpdir(), 'vigil-uploader-moved-'))
+    const spool = Spool.open<IngestMeasurement>({ dir: movedDir, maxBytes: 1_048_576, fullPolicy: 'stop' })
+    spool.append([
+      {
+        id: 'kz-1:moved',
+        measuredAt: '2019-07-06T04:00:00.000Z',
+        vantage: 'kz-1',
+        target: 'social/facebook',
+        kind: 'https',
+        ok: true,
+        failure: null,
+      },
+    ])
+    const uploader = createUploader({
+      spool,
+      apiUrl: `${url}/old`,
+      token: 'vgl_secret',
+      batchSize: 10,
+      uploadIntervalMs: 1_000,
+      heartbeatIntervalMs: 1_000,
+      maxBackoffMs: 1_000,
+      version: 'test',
+    })
+    try {
+      answer = { status: 200, headers: {} }
+      requests.length = 0
+      expect(await uploader.runOnce()).toEqual({ kind: 'sent', measurements: 1 })
+      expect(spool.stats().backlog).toBe(0)
+      expect(requests).toEqual([{ url: '/v1/ingest', encoding: 'gzip', authorization: 'Bearer vgl_secret' }])
+    } finally {
+      await uploader.stop()
+      spool.close()
+      rmSync(movedDir, { recursive: true, force: true })
     }
   })
 })

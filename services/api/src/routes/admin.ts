@@ -1,13 +1,8 @@
 // Administration (admin scope): agent tokens and API keys, created (the secret is in the answer once),
 // listed and revoked; imports of OONI and IODA files. The `vigil` command uses these routes when it finds a
 // running Vigil on its data directory.
-import {
-  configuredVantage,
-  registeredVantage,
-  VantageRegistrationError,
-  type VigilConfig,
-} from '@vigil/config'
-import { nameText, type Vantage } from '@vigil/model'
+import { registeredVantage, VantageRegistrationError, type VigilConfig } from '@vigil/config'
+import { nameText, type Vantage, visibleName } from '@vigil/model'
 import { importIodaFiles, importOoniFiles, ObservatoryImportError } from '@vigil/observatories'
 import {
   API_KEY_SCOPES,
@@ -29,11 +24,11 @@ import { idParams, zodRoutes } from '../zod.js'
 /** Largest import request: the files of one `vigil import`, as JSON. */
 export const MAX_IMPORT_BYTES = 256 * 1_048_576
 
-const registrationField = () => nameText(200)
+const registrationField = () => visibleName(200)
 
 const agentTokenBody = z.strictObject({
   // An agent keys its records `<vantage>:<unique>`: the id holds no colon, nor spaces.
-  vantage: nameText(200).regex(/^[^\s:]+$/, { error: 'must hold no colon and no white space' }),
+  vantage: visibleName(200).regex(/^[^\s:]+$/, { error: 'must hold no colon and no white space' }),
   // Checked against the config's regions by registeredVantage, which names the field at fault.
   registration: z
     .strictObject({
@@ -48,7 +43,7 @@ const agentTokenBody = z.strictObject({
 })
 
 const apiKeyBody = z.strictObject({
-  name: nameText(200).describe('who holds it, or what for'),
+  name: visibleName(200).describe('who holds it, or what for'),
   scope: z.enum(API_KEY_SCOPES),
 })
 
@@ -69,9 +64,9 @@ export interface TokenVantageResult {
 
 /**
  * The registry entry a new agent token writes for, inside the token's transaction: the facts given
- * (replacing what was registered), else the vantage as already registered, else the config's own vantage
- * when the id is its. A new vantage with no facts is refused (a string saying so), since its silence and
- * its measurements would count for no region.
+ * (replacing what was registered), else the vantage as already registered. A new vantage with no facts is
+ * refused (a string saying so), since its silence and its measurements would count for no region; so is the
+ * config's own vantage, which only this process' prober writes for.
  */
 export async function registerTokenVantage(
   tx: TransactionSql,
@@ -79,18 +74,18 @@ export async function registerTokenVantage(
   id: string,
   given: Vantage | undefined,
 ): Promise<TokenVantageResult | string> {
+  // This process' own prober writes as the config's vantage; a token for it would let an agent write rows
+  // indistinguishable from the prober's own.
+  if (config && config.vantage.id === id) {
+    return `${id} is this Vigil's own vantage (vantage.id in its config), measured by its prober; an agent needs an id of its own`
+  }
   const existing = await getVantage(tx, id)
   if (given) {
     await upsertVantage(tx, given)
     return { action: existing ? 'updated' : 'registered', vantage: given }
   }
   if (existing) return { action: 'token for', vantage: existing }
-  if (config && config.vantage.id === id) {
-    const own = configuredVantage(config)
-    await upsertVantage(tx, own)
-    return { action: 'registered', vantage: own }
-  }
-  return `vantage ${id} is not registered: give --role (and for in_country --region and --asn)`
+  return `${id} is not registered: give --role (and for in_country --region and --asn)`
 }
 
 export const adminRoutes: FastifyPluginAsync<{ store: Store; config?: VigilConfig | undefined }> = async (

@@ -11,6 +11,7 @@ import {
   loadBoardSnapshot,
   renderBoardPage,
   renderLoginPage,
+  renderNoticePage,
 } from '@vigil/board'
 import type { VigilConfig } from '@vigil/config'
 import {
@@ -19,10 +20,12 @@ import {
   createOperatorSession,
   deleteOperatorSession,
   type Store,
+  scopeIncludes,
 } from '@vigil/store'
 import { serialize as serializeCookie } from 'cookie'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { type AuthFailures, SESSION_COOKIE, sessionToken } from '../access.js'
+import { type AuthFailures, SESSION_COOKIE, sameOriginForm, sessionToken } from '../access.js'
+import { acknowledgeFor, unacknowledgeFor } from './incidents.js'
 
 /** How often an open event stream checks that its session still holds. */
 const SESSION_RECHECK_MS = 10_000
@@ -57,23 +60,7 @@ export function parseFormBody(body: string): Record<string, string> {
   return fields
 }
 
-/**
- * A form post is accepted only from the api's own pages: Sec-Fetch-Site (sent by current browsers) must
- * not be cross-site, and an Origin header, when present, must be the api's own.
- */
-export function sameOriginForm(request: FastifyRequest, publicUrl: string | undefined): boolean {
-  const site = request.headers['sec-fetch-site']
-  if (site === 'cross-site' || site === 'same-site') return false
-  const origin = request.headers.origin
-  if (origin === undefined) return true
-  if (origin === 'null') return false
-  try {
-    const host = new URL(origin).host
-    return host === request.host || (publicUrl !== undefined && host === new URL(publicUrl).host)
-  } catch {
-    return false
-  }
-}
+export { sameOriginForm }
 
 function secureCookie(request: FastifyRequest, config: VigilConfig): boolean {
   return request.protocol === 'https' || (config.api.publicUrl?.startsWith('https:') ?? false)
@@ -114,8 +101,46 @@ export const boardRoutes: FastifyPluginAsync<BoardRouteOptions> = async (app, op
     maxAge: 60_000,
   })
 
-  app.get('/', { config: { browser: true }, schema: { hide: true } }, async (_request, reply) =>
-    reply.headers(PAGE_HEADERS).send(renderBoardPage(await load())),
+  app.get('/', { config: { browser: true }, schema: { hide: true } }, async (request, reply) => {
+    const scope = request.principal && 'scope' in request.principal ? request.principal.scope : 'read'
+    return reply
+      .headers(PAGE_HEADERS)
+      .send(renderBoardPage(await load(), { canOperate: scopeIncludes(scope, 'operate') }))
+  })
+
+  // The board's acknowledge and withdraw buttons. The access hook has checked the session, its scope
+  // (operate) and that the form came from the board itself; the answer sends the browser back to the
+  // board, where the badge shows (and every other open board gets it over its event stream).
+  const boardForm = (action: 'ack' | 'unack') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const raw = (request.params as { id?: string }).id ?? ''
+    const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : Number.NaN
+    const answer = !Number.isSafeInteger(id)
+      ? { status: 404 as const, body: { error: 'not_found', message: `no incident with id ${raw}` } }
+      : action === 'ack'
+        ? await acknowledgeFor(store, request.principal, id, undefined, new Date())
+        : await unacknowledgeFor(store, id)
+    if (answer.status === 200 || answer.status === 204) {
+      return reply.redirect(`/#incident-${id}`, 303)
+    }
+    return reply
+      .code(answer.status)
+      .headers(PAGE_HEADERS)
+      .send(
+        renderNoticePage(config.name, 'Not done', answer.body.message, undefined, {
+          href: '/',
+          label: 'Back to the board',
+        }),
+      )
+  }
+  app.post(
+    '/board/incidents/:id/ack',
+    { config: { sessionForm: true }, schema: { hide: true } },
+    boardForm('ack'),
+  )
+  app.post(
+    '/board/incidents/:id/unack',
+    { config: { sessionForm: true }, schema: { hide: true } },
+    boardForm('unack'),
   )
 
   app.get(

@@ -68,6 +68,11 @@ export interface IngestOptions {
 // Beyond this, an agent's clock is too far from the api's for its measured_at to be trusted as is.
 export const CLOCK_SKEW_TOLERANCE_MS = 30_000
 
+// The config's default `store.retention.measurements`, for an api built without a config.
+const DEFAULT_MEASUREMENT_RETENTION_MS = 180 * 24 * 3_600_000
+// Stale records named one by one in the quarantine's error; the rest are counted.
+const STALE_NAMED = 10
+
 export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, options) => {
   const { store } = options
   // The request bodies are validated with the contracts' zod schemas (the OpenAPI document is generated
@@ -79,6 +84,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
   const limiter = new RateLimiter(options.ratePerMinute)
   const known = knownListFromConfig(options.config)
   const registry = options.registry
+  // The tables an upload can quarantine into have their counters at 0 from the start (see write-metrics).
+  if (registry) for (const table of ['measurements', 'tls_observations']) createWriteMetrics(registry, table)
 
   // The agent token is checked by the access hook (access.ts) before the body is read: an unauthenticated
   // request costs no decompression. request.agent is the token's vantage.
@@ -145,7 +152,44 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
         })
       }
       const outsideIn = await outsideInRegions(store.sql, batch.measurements)
-      const rows = batch.measurements.map((m) => toNewMeasurement(m, vantage, outsideIn, receivedAt, skew))
+      // A measurement older than the retention of measurements is history the store no longer keeps: stored,
+      // it would rewrite a past already reported and the baselines built on it (and the retention job would
+      // delete it). It is counted as quarantined, so the agent does not send it again, and the request's
+      // stale records go to the quarantine as one row (one per request, not per record: a flood of them
+      // costs a bounded number of rows) whose error names them.
+      const retentionMs = options.config?.store.retention.measurements ?? DEFAULT_MEASUREMENT_RETENTION_MS
+      const oldest = receivedAt.getTime() - retentionMs
+      const stale = batch.measurements.flatMap((m, index) =>
+        Date.parse(m.measuredAt) < oldest ? [{ m, index }] : [],
+      )
+      if (stale.length > 0) {
+        const named = stale
+          .slice(0, STALE_NAMED)
+          .map(
+            ({ m, index }) =>
+              `body/measurements/${index} (id ${storableText(m.id, 200)}, measuredAt ${m.measuredAt})`,
+          )
+        const more = stale.length > STALE_NAMED ? ` and ${stale.length - STALE_NAMED} more` : ''
+        await quarantineRows(store.sql, [
+          {
+            table: 'measurements',
+            source: `agent:${vantageId}`,
+            error: new Error(
+              `${named.join(', ')}${more}: older than the ${Math.round(retentionMs / 86_400_000)} days measurements are kept (store.retention.measurements); not stored`,
+            ),
+            row: stale.map(({ m }) => m),
+          },
+        ])
+        if (registry) createWriteMetrics(registry, 'measurements').quarantined(stale.length)
+        request.log.warn(
+          { vantageId, stale: stale.length, first: storableText(stale[0]!.m.id, 200) },
+          'measurements older than their retention; quarantined',
+        )
+      }
+      const staleIds = new Set(stale.map(({ m }) => m))
+      const rows = batch.measurements
+        .filter((m) => !staleIds.has(m))
+        .map((m) => toNewMeasurement(m, vantage, outsideIn, receivedAt, skew))
       const clamped = rows.filter((row) => row.details?.measuredAtClamped === true).length
       if (clamped > 0)
         request.log.warn({ vantageId, clamped }, 'measuredAt in the future; stored at the time of receipt')
@@ -190,6 +234,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
           },
         })
       }
+      stored.measurements.quarantined += stale.length
       const inserted = stored.measurements.new
       const insertedTls = stored.tls.new
       // Also for a repeated batch: its incidents may not have been raised if the api stopped after the
@@ -197,9 +242,9 @@ export const ingestRoutes: FastifyPluginAsync<IngestOptions> = async (fastify, o
       for (const round of classified?.rounds ?? [])
         await applyInterceptionFindings(store.sql, round, request.log)
       const response: IngestResponse = {
-        received: rows.length,
+        received: batch.measurements.length,
         new: inserted,
-        duplicates: rows.length - inserted - stored.measurements.quarantined,
+        duplicates: batch.measurements.length - inserted - stored.measurements.quarantined,
         clamped,
         quarantined: stored.measurements.quarantined,
         ...(batch.tlsObservations === undefined

@@ -4,13 +4,25 @@
 // command goes through its control socket.
 import { registerTokenVantage, type TokenVantageResult } from '@vigil/api'
 import { registeredVantage, VantageRegistrationError } from '@vigil/config'
-import type { Vantage } from '@vigil/model'
+import { invisibleCharacter, type Vantage } from '@vigil/model'
 import { createAgentToken, listAgentTokens, migrate, revokeAgentToken } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { USAGE } from './agent-token-usage.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
-import { findRunningVigil, unexpectedAnswer } from './running.js'
+import { findRunningVigil, inOptionWords, unexpectedAnswer } from './running.js'
+
+// The body of POST /v1/agent-tokens by the options it is made of, for the api's messages.
+const TOKEN_OPTIONS = {
+  'body/vantage': '--vantage',
+  'body/registration/role': '--role',
+  'body/registration/region': '--region',
+  'body/registration/asn': '--asn',
+  'body/registration/networkType': '--network-type',
+  'body/registration/network-type': '--network-type',
+  'body/registration/network': '--network',
+  'body/registration/country': '--country',
+}
 
 interface TokenRow {
   id: number
@@ -49,6 +61,26 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
   if (action === 'create' && !/^[^\s:]{1,200}$/.test(values.vantage!)) {
     io.stderr(`vigil agent-token create: --vantage must be 1 to 200 characters without spaces or colons\n`)
     return 2
+  }
+  // Names people read in lists and alerts: none may hold a character they cannot see.
+  if (action === 'create') {
+    for (const option of [
+      'vantage',
+      'role',
+      'region',
+      'asn',
+      'network-type',
+      'network',
+      'country',
+    ] as const) {
+      const hidden = values[option] === undefined ? null : invisibleCharacter(values[option])
+      if (hidden) {
+        io.stderr(
+          `vigil agent-token create: --${option} holds the invisible or bidirectional control character ${hidden}\n`,
+        )
+        return 2
+      }
+    }
   }
   const id = action === 'revoke' ? Number(rest[0]) : 0
   if (action === 'revoke' && !(Number.isSafeInteger(id) && id > 0)) {
@@ -112,9 +144,7 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
         ...(describes ? { registration } : {}),
       })
       if (answer.status === 400) {
-        io.stderr(
-          `vigil agent-token create: ${String(answer.body.message).replace(/^body\/(registration\/)?/, '')}\n`,
-        )
+        io.stderr(`vigil agent-token create: ${inOptionWords(String(answer.body.message), TOKEN_OPTIONS)}\n`)
         return 2
       }
       if (answer.status !== 201) throw unexpectedAnswer(running, answer)
@@ -149,7 +179,7 @@ export async function agentTokenCommand({ args, env, io }: CommandContext): Prom
         return { registered, token: await createAgentToken(tx, vantageId) }
       })
       if (typeof created === 'string') {
-        io.stderr(`vigil agent-token create: ${created}\n`)
+        io.stderr(`vigil agent-token create: --vantage: ${created}\n`)
         return 2
       }
       printCreated(created.token, vantageId, created.registered)

@@ -1,12 +1,11 @@
 // `vigil agent --api URL --config FILE`: an in-country agent. Probes and captures TLS chains for the config's
 // vantage without a database, keeps every result in a local spool and uploads it when the api can be reached.
-import { isIP } from 'node:net'
 import path from 'node:path'
 import { pino } from 'pino'
 import { startAgent } from '../agent/run-agent.js'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
-import { loadConfigOption, untilStopSignal } from './common.js'
+import { isLoopback, loadConfigOption, untilStopSignal } from './common.js'
 
 export async function agentCommand({ args, env, io }: CommandContext): Promise<number> {
   const { values } = parseOptions(args, {
@@ -64,12 +63,4 @@ export function plainHttpRefusal(apiUrl: string, insecure: boolean): string | nu
     'the network in clear text, readable and alterable by anyone on the path, including the networks being',
     'monitored. Use https://, or pass --insecure to send in clear text anyway (only for a trusted network).',
   ].join(' ')
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host)
-  return false
 }

@@ -1,6 +1,7 @@
 // `vigil api-key create --scope read|operate|admin --name TEXT | list | revoke ID`: the keys operators use
 // with the api. A new key is printed once and only its hash is stored. This is how the first admin key is
 // made: on the machine that holds the database, directly or through a running Vigil's control socket.
+import { invisibleCharacter } from '@vigil/model'
 import {
   API_KEY_SCOPES,
   type ApiKeyScope,
@@ -54,6 +55,13 @@ export async function apiKeyCommand({ args, env, io }: CommandContext): Promise<
     )
     return 2
   }
+  const hidden = action === 'create' ? invisibleCharacter(name) : null
+  if (hidden) {
+    io.stderr(
+      `vigil api-key create: --name holds the invisible or bidirectional control character ${hidden}\n`,
+    )
+    return 2
+  }
   const id = action === 'revoke' ? Number(rest[0]) : 0
   if (action === 'revoke' && !(Number.isSafeInteger(id) && id > 0)) {
     io.stderr(`vigil api-key revoke: give the key's id (from list), got "${rest[0] ?? ''}"\n`)
@@ -87,7 +95,9 @@ export async function apiKeyCommand({ args, env, io }: CommandContext): Promise<
   if (running) {
     if (action === 'create') {
       const answer = await running.json('POST', '/v1/api-keys', { name, scope })
-      if (answer.status !== 201) throw unexpectedAnswer(running, answer)
+      if (answer.status !== 201) {
+        throw unexpectedAnswer(running, answer, { 'body/name': '--name', 'body/scope': '--scope' })
+      }
       printCreated(answer.body as { id: number; key: string })
       return 0
     }

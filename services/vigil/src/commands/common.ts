@@ -1,6 +1,9 @@
 // What several commands share: finding the config, opening the store it names.
+import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { defaultConfigFile, loadConfig, type VigilConfig } from '@vigil/config'
+import { VigilError } from '@vigil/errors'
 import { openStore, type Store } from '@vigil/store'
 
 export interface StoreChoice {
@@ -26,7 +29,28 @@ export function chooseStore(
   return { databaseUrl, dataDir: path.resolve(dataDirOption ?? config.store.dataDir) }
 }
 
-export function openChosenStore(choice: StoreChoice): Promise<Store> {
+/**
+ * True when `dataDir` holds an embedded Vigil store: the PostgreSQL version file PGlite's initdb writes
+ * (`pg/PG_VERSION`).
+ */
+export function holdsEmbeddedStore(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))
+}
+
+/**
+ * Opens the chosen store. An embedded data directory that holds no store is refused unless `create` is set
+ * (`start` and `migrate`): a mistyped --data-dir must not become a new, empty store that a command then
+ * reports from or writes a key into.
+ * @throws VigilError NO_STORE naming the directory.
+ */
+export function openChosenStore(choice: StoreChoice, options: { create?: boolean } = {}): Promise<Store> {
+  if (!choice.databaseUrl && !options.create && !holdsEmbeddedStore(choice.dataDir)) {
+    return Promise.reject(
+      new VigilError('NO_STORE', `the data directory ${choice.dataDir} holds no Vigil store`, {
+        hint: 'check --data-dir (or store.dataDir in the config); vigil start or vigil migrate creates a new store',
+      }),
+    )
+  }
   return openStore({ databaseUrl: choice.databaseUrl, dataDir: choice.dataDir })
 }
 
@@ -49,4 +73,13 @@ export function untilStopSignal(
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+}
+
+/** Whether a URL's hostname is this machine (`localhost`, 127.0.0.0/8, ::1): plain HTTP to it stays here. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host)
+  return false
 }

@@ -2,6 +2,7 @@
 // first, streamed from a database cursor so a long range never sits in memory.
 import { once } from 'node:events'
 import { open } from 'node:fs/promises'
+import { instantProblem } from '@vigil/model'
 import {
   INCIDENT_CSV_HEADER,
   incidentCsvRow,
@@ -42,6 +43,17 @@ export async function exportCommand({ args, env, io }: CommandContext): Promise<
     )
     return 2
   }
+  // The bounds the store and the api hold every instant to (year 1990 to 2199), named by the option.
+  for (const [option, time] of [
+    ['--from', from],
+    ['--to', to],
+  ] as const) {
+    const problem = instantProblem(time.toISOString())
+    if (problem) {
+      io.stderr(`vigil export: ${option} ${problem}\n`)
+      return 2
+    }
+  }
   const { config } = await loadConfigOption(values.config, env)
   const choice = chooseStore(config, values['data-dir'], env)
   const running = findRunningVigil(choice)
@@ -67,7 +79,9 @@ export async function exportCommand({ args, env, io }: CommandContext): Promise<
         counter.feed(chunk)
         return write(chunk)
       })
-      if (answer.status !== 200) throw unexpectedAnswer(running, answer)
+      if (answer.status !== 200) {
+        throw unexpectedAnswer(running, answer, { 'querystring/from': '--from', 'querystring/to': '--to' })
+      }
     } finally {
       await closeFile()
     }

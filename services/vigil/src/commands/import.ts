@@ -116,7 +116,9 @@ export async function importCommand({ args, env, io }: CommandContext): Promise<
       )
       return 1
     }
-    if (answer.status !== 200) throw unexpectedAnswer(running, answer)
+    if (answer.status !== 200) {
+      throw unexpectedAnswer(running, answer, { 'body/files': 'FILE', 'body/strict': '--strict' })
+    }
     return report(answer.body as unknown as OoniImportResult | IodaImportResult)
   }
 

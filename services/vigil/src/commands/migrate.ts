@@ -10,7 +10,7 @@ export async function migrateCommand({ args, env, io }: CommandContext): Promise
     'data-dir': { type: 'string' },
   })
   const { config } = await loadConfigOption(values.config, env)
-  const store = await openChosenStore(chooseStore(config, values['data-dir'], env))
+  const store = await openChosenStore(chooseStore(config, values['data-dir'], env), { create: true })
   try {
     const result = await migrate(store.sql)
     const applied = result.applied.map((migration) => `${migration.id} ${migration.name}`)

@@ -13,7 +13,7 @@ import { migrate } from '@vigil/store'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
 import { chooseStore, loadConfigOption, openChosenStore } from './common.js'
-import { findRunningVigil, unexpectedAnswer } from './running.js'
+import { findRunningVigil, inOptionWords, unexpectedAnswer } from './running.js'
 
 const USAGE =
   'usage: vigil report rally --date YYYY-MM-DD [--city NAME] [--format md|json|csv|html] [--resolution 5m|1m] [--out FILE]'
@@ -74,7 +74,13 @@ export async function reportCommand({ args, env, io }: CommandContext): Promise<
     const chunks: Buffer[] = []
     const answer = await running.stream(`/v1/reports/rally?${query}`, (chunk) => chunks.push(chunk))
     if (answer.status === 400) {
-      io.stderr(`vigil report rally: ${answer.body.message}\n`)
+      const options = {
+        'querystring/date': '--date',
+        'querystring/city': '--city',
+        'querystring/format': '--format',
+        'querystring/resolution': '--resolution',
+      }
+      io.stderr(`vigil report rally: ${inOptionWords(String(answer.body.message), options)}\n`)
       return 2
     }
     if (answer.status !== 200) throw unexpectedAnswer(running, answer)

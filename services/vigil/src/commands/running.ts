@@ -108,12 +108,32 @@ function controlClient(pid: number, socketPath: string): RunningVigil {
   }
 }
 
-/** An error for an answer the command did not expect, naming the process and what it said. */
+/**
+ * The api's message in the command's words: each request field path the api names (`querystring/from`,
+ * `body/registration/networkType`, as Fastify and zod report them) becomes the command-line option it came
+ * from (`--from`, `--network-type`), by the longest path in `options` that starts it. Paths with no option
+ * stay as they are.
+ */
+export function inOptionWords(message: string, options: Readonly<Record<string, string>>): string {
+  const paths = Object.keys(options).sort((a, b) => b.length - a.length)
+  return message.replace(/\b(?:querystring|body|params)(?:\/[\w-]+)+/g, (path) => {
+    const known = paths.find((candidate) => path === candidate || path.startsWith(`${candidate}/`))
+    return known === undefined ? path : options[known]!
+  })
+}
+
+/**
+ * An error for an answer the command did not expect, naming the process and what it said. A 400 is the
+ * user's input refused: its message names the options (see `inOptionWords`) and the error's code is
+ * BAD_OPTION.
+ */
 export function unexpectedAnswer(
   running: RunningVigil,
   answer: { status: number; body: ApiAnswer },
+  options: Readonly<Record<string, string>> = {},
 ): VigilError {
   const message = answer.body.message ?? `status ${answer.status}`
+  if (answer.status === 400) return new VigilError('BAD_OPTION', inOptionWords(message, options))
   return new VigilError(
     'API_REFUSED',
     `the running Vigil (pid ${running.pid}) answered ${answer.status}: ${message}`,

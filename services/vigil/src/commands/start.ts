@@ -2,6 +2,7 @@
 import { pino } from 'pino'
 import type { CommandContext } from '../cli.js'
 import { parseOptions } from '../cli.js'
+import { routeLibraryLogs } from '../library-logs.js'
 import { SERVICE_NAMES, type ServiceName, startVigil } from '../run.js'
 import { chooseStore, loadConfigOption, untilStopSignal } from './common.js'
 
@@ -34,6 +35,7 @@ export async function startCommand({ args, env, io }: CommandContext): Promise<n
   }
   const { config, file } = await loadConfigOption(values.config, env)
   const logger = pino({ level: env.LOG_LEVEL ?? 'info', base: { pid: process.pid } })
+  routeLibraryLogs(logger)
   const vigil = await startVigil({
     config,
     configFile: file,
