@@ -63,7 +63,8 @@ async function probe(mode: SiteMode): Promise<{ http: ProbeResult; tls: ProbeRes
   return { http, tls }
 }
 
-const detail = (result: ProbeResult, key: string) => (result.details as unknown as Record<string, unknown>)[key]
+const detail = (result: ProbeResult, key: string) =>
+  (result.details as unknown as Record<string, unknown>)[key]
 
 it('answers normally after its usual delay, over http and over tls with the web root trusted', async () => {
   const { http, tls } = await probe('normal')

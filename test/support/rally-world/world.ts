@@ -18,8 +18,8 @@
 // Targets (names as in the store): social (service, dns+http+tls, the TLS port answering for the real
 // host name): facebook instagram twitter youtube telegram whatsapp; news (service, dns+http): tengrinews
 // vlast; control (control, http): wikipedia example ietf; kz-endpoints (outside_in, http, probed by
-// de-central and nl-outside): almaty-akimat and almaty-kaztelecom (AS9198), almaty-kcell (AS29355),
-// almaty-beeline (AS21299), shymkent-akimat and shymkent-kaztelecom (AS9198).
+// de-central and nl-outside): almaty-akimat and almaty-kaztelecom (AS9198, fixed), almaty-kcell (AS29355,
+// mobile), almaty-beeline (AS21299, mobile), shymkent-akimat and shymkent-kaztelecom (AS9198, fixed).
 //
 // Cadence: every probe each 3 s with a 2 s timeout (the machines running the tests are shared and
 // loaded), certwatch every 3 s, alerter every 5 s (its default);
@@ -58,12 +58,12 @@ export const SOCIAL = {
 export const NEWS = ['tengrinews', 'vlast'] as const
 export const CONTROLS = ['wikipedia', 'example', 'ietf'] as const
 export const ENDPOINTS = [
-  { name: 'almaty-akimat', region: 'Almaty', asn: 9198 },
-  { name: 'almaty-kaztelecom', region: 'Almaty', asn: 9198 },
-  { name: 'almaty-kcell', region: 'Almaty', asn: 29355 },
-  { name: 'almaty-beeline', region: 'Almaty', asn: 21299 },
-  { name: 'shymkent-akimat', region: 'Shymkent', asn: 9198 },
-  { name: 'shymkent-kaztelecom', region: 'Shymkent', asn: 9198 },
+  { name: 'almaty-akimat', region: 'Almaty', asn: 9198, network: 'fixed' },
+  { name: 'almaty-kaztelecom', region: 'Almaty', asn: 9198, network: 'fixed' },
+  { name: 'almaty-kcell', region: 'Almaty', asn: 29355, network: 'mobile' },
+  { name: 'almaty-beeline', region: 'Almaty', asn: 21299, network: 'mobile' },
+  { name: 'shymkent-akimat', region: 'Shymkent', asn: 9198, network: 'fixed' },
+  { name: 'shymkent-kaztelecom', region: 'Shymkent', asn: 9198, network: 'fixed' },
 ] as const
 /** Outside-in endpoints on Almaty's mobile operators. */
 export const ALMATY_MOBILE_ENDPOINTS = ['almaty-kcell', 'almaty-beeline'] as const
@@ -276,7 +276,8 @@ export async function startRallyWorld(options: {
           'outside_in',
           'http',
           ENDPOINTS.map(
-            (e) => `{ name: ${e.name}, url: ${url(e.name)}, region: ${e.region}, asn: ${e.asn} }`,
+            (e) =>
+              `{ name: ${e.name}, url: ${url(e.name)}, region: ${e.region}, asn: ${e.asn}, network: ${e.network} }`,
           ),
         ),
     }
