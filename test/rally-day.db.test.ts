@@ -36,7 +36,7 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>
 let world: RallyWorld | undefined
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrated: false })
+  database = await createTestDatabase({ migrated: true })
 }, 120_000)
 
 afterAll(async () => {
