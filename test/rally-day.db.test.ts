@@ -336,7 +336,17 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
     const problems: string[] = []
     log(`step ${number}: ${step.title}`)
     const fresh = async () => (await w.incidents()).filter((i) => !known.has(i.id))
-    const firedNow = async () => (await fresh()).filter((i) => i.firingAt !== null)
+    // Which expectation each incident met, judged while it fires: its evidence changes once it resolves.
+    const matchedBy = new Map<number, number>()
+    const firedNow = async () => {
+      const fired = (await fresh()).filter((i) => i.firingAt !== null)
+      for (const incident of fired) {
+        const k = step.incidents.findIndex((e) => e.match(incident))
+        if (k >= 0 && incident.state === 'firing' && !matchedBy.has(incident.id))
+          matchedBy.set(incident.id, k)
+      }
+      return fired
+    }
     try {
       await step.act(w)
       if (step.incidents.length > 0) {
@@ -417,17 +427,7 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
           if (shown !== state) problems.push(`board shows ${region} as ${shown}, expected ${state}`)
         }
       }
-      // Nothing beyond what the step expects fired.
-      for (const incident of await firedNow())
-        if (!step.incidents.some((e) => e.match(incident)))
-          problems.push(
-            `unexpected incident fired: ${describeIncident(incident)} ${text(incident.evidence).slice(0, 400)}`,
-          )
-      const matched = (await firedNow()).filter((i) => step.incidents.some((e) => e.match(i)))
-      const perExpectation = step.incidents.map((e) => matched.filter((i) => e.match(i)).length)
-      perExpectation.forEach((count, k) => {
-        if (count > 1) problems.push(`${count} incidents for: ${step.incidents[k]!.what}`)
-      })
+      await firedNow()
     } catch (error) {
       problems.push(`step failed: ${(error as Error).message}`)
     }
@@ -489,11 +489,22 @@ it('a rally day: each event gives the incidents, emails, alerts and report the t
         continue
       }
       for (const pattern of expected.body ?? [])
-        if (!pattern.test(found.text)) problems.push(`email "${found.subject}" does not match ${pattern}`)
+        if (!pattern.test(found.text))
+          problems.push(`email "${found.subject}" does not match ${pattern}: ${found.text.slice(0, 300)}`)
     }
     const all = await fresh()
     const fired = all.filter((i) => i.firingAt !== null)
-    expectedAll.push(...fired.filter((i) => step.incidents.some((e) => e.match(i))))
+    // Nothing beyond what the step expects fired, from the event to the end of its restoration.
+    for (const incident of fired)
+      if (!matchedBy.has(incident.id))
+        problems.push(
+          `unexpected incident fired: ${describeIncident(incident)} ${text(incident.evidence).slice(0, 400)}`,
+        )
+    step.incidents.forEach((e, k) => {
+      const count = [...matchedBy.values()].filter((m) => m === k).length
+      if (count > 1) problems.push(`${count} incidents for: ${e.what}`)
+    })
+    expectedAll.push(...fired.filter((i) => matchedBy.has(i.id)))
     for (const incident of all) known.add(incident.id)
     const seconds = (Date.now() - t0) / 1000
     results.push({ step: number, title: step.title, problems, fired, emails, seconds })
