@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createTestDatabase } from '@vigil/store/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { ReceivedEmail } from '../packages/notify/test/support.js'
-import { runVigil } from '../services/vigil/test/support.js'
-import { DRIP_BYTES_PER_SECOND } from './support/rally-world/site.js'
+import type { ReceivedEmail } from '../../packages/notify/test/support.js'
+import { runVigil } from '../../services/vigil/test/support.js'
+import { DRIP_BYTES_PER_SECOND } from '../support/rally-world/site.js'
 import {
   ALMATY_ENDPOINTS,
   ALMATY_MOBILE_ENDPOINTS,
@@ -28,8 +28,8 @@ import {
   SOCIAL,
   startRallyWorld,
   type VantageId,
-} from './support/rally-world/world.js'
-import { waitFor } from './support/wait.js'
+} from '../support/rally-world/world.js'
+import { waitFor } from '../support/wait.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-rally-day-'))
 let database: Awaited<ReturnType<typeof createTestDatabase>>
