@@ -18,6 +18,7 @@ import {
   type OutsideInView,
   type RegionOutcome,
 } from './blackout-table.js'
+import { bodyWasArriving } from './service-verdicts.js'
 import { groupBy, median, round, share } from './stats.js'
 import type {
   CountryRule,
@@ -396,12 +397,11 @@ function regionView(
   // Outside-in probes count only from outside vantages whose own connection is shown to work: their
   // controls answer, or, for one that probes no control target, something outside this region answers it
   // (another region's endpoints): a blackout must not be missed because the vantage abroad has no controls.
-  const reachesElsewhere = (vantageId: string) =>
-    samples.some((s) => s.vantageId === vantageId && s.ok && s.region !== region)
+  const reachedElsewhere = new Set(samples.filter((s) => s.ok && s.region !== region).map((s) => s.vantageId))
   const trusted = (vantageId: string) => {
     const view = vantages.get(vantageId)
     if (view === undefined) return false
-    return view.state === 'up' || (view.controlSeries === 0 && reachesElsewhere(vantageId))
+    return view.state === 'up' || (view.controlSeries === 0 && reachedElsewhere.has(vantageId))
   }
   const outside = regionSamples.filter(
     (s) => s.purpose === 'outside_in' && s.vantageRole !== 'in_country' && trusted(s.vantageId),
@@ -687,8 +687,5 @@ function offlineSignal(
  * connectivity, so it counts as reached.
  */
 export function reachedNetwork(sample: SeriesSample): boolean {
-  if (sample.ok) return false
-  if (sample.failure === 'http_blockpage') return true
-  const rate = sample.transferBytesPerSecond
-  return sample.timeoutPhase === 'body' && typeof rate === 'number' && Number.isFinite(rate) && rate > 0
+  return !sample.ok && (sample.failure === 'http_blockpage' || bodyWasArriving(sample))
 }

@@ -42,10 +42,10 @@ export interface TargetVerdict {
 }
 
 /**
- * True for an http/https probe that timed out in phase `body` while bytes were arriving at a positive rate
- * below `belowBitsPerSecond`: a throttled transfer (the site answered), not a blocked one.
+ * True for an http/https probe that timed out in phase `body` while bytes were still arriving (a positive,
+ * finite `transferBytesPerSecond`): the site answered and the path works, whatever the rate.
  */
-export function isSlowBody(sample: SeriesSample, belowBitsPerSecond: number): boolean {
+export function bodyWasArriving(sample: SeriesSample): boolean {
   const rate = sample.transferBytesPerSecond
   return (
     (sample.kind === 'http' || sample.kind === 'https') &&
@@ -53,9 +53,16 @@ export function isSlowBody(sample: SeriesSample, belowBitsPerSecond: number): bo
     sample.timeoutPhase === 'body' &&
     typeof rate === 'number' &&
     Number.isFinite(rate) &&
-    rate > 0 &&
-    rate * 8 < belowBitsPerSecond
+    rate > 0
   )
+}
+
+/**
+ * True for a body still arriving at the timeout (`bodyWasArriving`) at a rate below `belowBitsPerSecond`:
+ * a throttled transfer (the site answered), not a blocked one.
+ */
+export function isSlowBody(sample: SeriesSample, belowBitsPerSecond: number): boolean {
+  return bodyWasArriving(sample) && sample.transferBytesPerSecond! * 8 < belowBitsPerSecond
 }
 
 /**
